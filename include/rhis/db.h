@@ -1,0 +1,104 @@
+/*
+ * db.h - the database interface every module uses.
+ *
+ * Why: counties run on one SQLite file, cities and provinces on PostgreSQL;
+ * callers see only this interface and each backend fills a const ops table
+ * (src/db/driver.h).  SQL is written once with '?' parameters in the subset
+ * both engines share; the PostgreSQL driver rewrites '?' to $n.  SQL is never
+ * built with printf: values are always bound.
+ */
+#ifndef RHIS_DB_H
+#define RHIS_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rhis/status.h"
+
+typedef struct rhis_db rhis_db;
+typedef struct rhis_stmt rhis_stmt;
+
+typedef enum rhis_dialect {
+    RHIS_DIALECT_SQLITE = 1,
+    RHIS_DIALECT_POSTGRES = 2,
+} rhis_dialect;
+
+/*
+ * Opens a connection.  url is "sqlite:PATH" (or "sqlite::memory:") or
+ * "postgresql://..." / "postgres://...".  *out is NULL on failure; err (if
+ * not NULL) receives a message.
+ */
+rhis_status rhis_db_open(rhis_db **out, const char *url, char *err,
+                         size_t errlen);
+/* NULL is a no-op.  Finalize statements first. */
+void rhis_db_close(rhis_db *db);
+rhis_dialect rhis_db_dialect(const rhis_db *db);
+/* The last error message of this connection; borrowed until the next call. */
+const char *rhis_db_errmsg(rhis_db *db);
+
+/* Prepares sql ('?' parameters).  *out is NULL on failure. */
+rhis_status rhis_db_prepare(rhis_db *db, const char *sql, rhis_stmt **out);
+/* Parameter indexes start at 1.  Text is copied. NULL text binds SQL NULL. */
+rhis_status rhis_db_bind_int64(rhis_stmt *st, int idx, int64_t v);
+rhis_status rhis_db_bind_double(rhis_stmt *st, int idx, double v);
+rhis_status rhis_db_bind_text(rhis_stmt *st, int idx, const char *v);
+rhis_status rhis_db_bind_null(rhis_stmt *st, int idx);
+/* RHIS_ROW when a row is ready, RHIS_DONE at the end, or an error:
+ * RHIS_ECONFLICT for a unique or check violation, RHIS_EBUSY when locked,
+ * RHIS_EIO otherwise. */
+rhis_status rhis_db_step(rhis_stmt *st);
+/* Column indexes start at 0.  Text is borrowed until the next step, reset or
+ * finalize; NULL for SQL NULL. */
+int rhis_db_column_count(rhis_stmt *st);
+int rhis_db_column_is_null(rhis_stmt *st, int col);
+int64_t rhis_db_column_int64(rhis_stmt *st, int col);
+double rhis_db_column_double(rhis_stmt *st, int col);
+const char *rhis_db_column_text(rhis_stmt *st, int col);
+/* Clears bindings and rewinds so the statement can run again. */
+rhis_status rhis_db_reset(rhis_stmt *st);
+/* NULL is a no-op. */
+void rhis_db_finalize(rhis_stmt *st);
+/* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t rhis_db_changes(rhis_db *db);
+
+/* Runs one or more parameterless statements (DDL, pragmas). */
+rhis_status rhis_db_exec(rhis_db *db, const char *sql);
+rhis_status rhis_db_begin(rhis_db *db);
+rhis_status rhis_db_commit(rhis_db *db);
+/* Safe to call when no transaction is open. */
+void rhis_db_rollback(rhis_db *db);
+
+/*
+ * Convenience: prepare sql and bind arguments described by types, one
+ * character per '?': 'i' int64_t, 'd' double, 's' const char * (NULL binds
+ * NULL), 'n' SQL NULL (no argument).  *out is the ready statement.
+ */
+rhis_status rhis_db_query(rhis_db *db, rhis_stmt **out, const char *sql,
+                          const char *types, ...);
+/* Same, then steps to the end and finalizes. */
+rhis_status rhis_db_run(rhis_db *db, const char *sql, const char *types, ...);
+/* Same, and returns the first column of the first row as int64 in *out
+ * (RHIS_ENOTFOUND when there is no row). */
+rhis_status rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
+                                 const char *types, ...);
+
+/* Applies pending migrations (src/db/migrations.c); *version gets the
+ * schema version reached. */
+rhis_status rhis_db_migrate(rhis_db *db, int *version);
+int rhis_db_schema_version_latest(void);
+
+/*
+ * A fixed-size pool of connections to one URL, shared by the request
+ * threads (a connection per worker).  get blocks up to timeout_ms and
+ * returns RHIS_EBUSY when none frees up.
+ */
+typedef struct rhis_db_pool rhis_db_pool;
+rhis_status rhis_db_pool_new(rhis_db_pool **out, const char *url, int size,
+                             char *err, size_t errlen);
+void rhis_db_pool_free(rhis_db_pool *p);
+rhis_status rhis_db_pool_get(rhis_db_pool *p, int timeout_ms,
+                             rhis_db **out);
+/* Returns db to the pool; rolls back any transaction left open. */
+void rhis_db_pool_put(rhis_db_pool *p, rhis_db *db);
+
+#endif

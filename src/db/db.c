@@ -1,0 +1,373 @@
+/*
+ * db.c - picks a driver by URL and offers the helpers every module uses.
+ *
+ * Why: modules write SQL once; this file dispatches through the driver's
+ * const table, adds typed binding helpers (no SQL is ever formatted), the
+ * connection pool the request threads share, and transactions.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver.h"
+#include "rhis/alloc.h"
+
+static const rhis_db_driver *const drivers[] = {
+    &rhis_sqlite_driver,
+#ifdef RHIS_WITH_POSTGRES
+    &rhis_pg_driver,
+#endif
+};
+
+rhis_status
+rhis_db_open(rhis_db **out, const char *url, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *colon = strchr(url, ':');
+    if (colon == NULL) {
+        if (err != NULL)
+            snprintf(err, errlen,
+                     "database URL '%s' has no scheme (sqlite:FILE or "
+                     "postgresql://...)",
+                     url);
+        return RHIS_EINVAL;
+    }
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+        const char *sch = drivers[i]->scheme;
+        int match = strlen(sch) == (size_t)(colon - url) &&
+                    strncmp(url, sch, (size_t)(colon - url)) == 0;
+        if (!match && drivers[i]->dialect == RHIS_DIALECT_POSTGRES &&
+            (size_t)(colon - url) == 8 && strncmp(url, "postgres", 8) == 0)
+            match = 1;
+        if (match)
+            return drivers[i]->open(out, url, err, errlen);
+    }
+    if (err != NULL)
+        snprintf(err, errlen, "unsupported database scheme '%.*s'",
+                 (int)(colon - url), url);
+    return RHIS_EINVAL;
+}
+
+void
+rhis_db_close(rhis_db *db)
+{
+    if (db != NULL)
+        db->drv->close(db);
+}
+
+rhis_dialect
+rhis_db_dialect(const rhis_db *db)
+{
+    return db->drv->dialect;
+}
+
+const char *
+rhis_db_errmsg(rhis_db *db)
+{
+    return db->drv->errmsg(db);
+}
+
+rhis_status
+rhis_db_prepare(rhis_db *db, const char *sql, rhis_stmt **out)
+{
+    return db->drv->prepare(db, sql, out);
+}
+
+rhis_status
+rhis_db_bind_int64(rhis_stmt *st, int idx, int64_t v)
+{
+    return st->drv->bind_int64(st, idx, v);
+}
+
+rhis_status
+rhis_db_bind_double(rhis_stmt *st, int idx, double v)
+{
+    return st->drv->bind_double(st, idx, v);
+}
+
+rhis_status
+rhis_db_bind_text(rhis_stmt *st, int idx, const char *v)
+{
+    if (v == NULL)
+        return st->drv->bind_null(st, idx);
+    return st->drv->bind_text(st, idx, v);
+}
+
+rhis_status
+rhis_db_bind_null(rhis_stmt *st, int idx)
+{
+    return st->drv->bind_null(st, idx);
+}
+
+rhis_status
+rhis_db_step(rhis_stmt *st)
+{
+    return st->drv->step(st);
+}
+
+int
+rhis_db_column_count(rhis_stmt *st)
+{
+    return st->drv->column_count(st);
+}
+
+int
+rhis_db_column_is_null(rhis_stmt *st, int col)
+{
+    return st->drv->column_is_null(st, col);
+}
+
+int64_t
+rhis_db_column_int64(rhis_stmt *st, int col)
+{
+    return st->drv->column_int64(st, col);
+}
+
+double
+rhis_db_column_double(rhis_stmt *st, int col)
+{
+    return st->drv->column_double(st, col);
+}
+
+const char *
+rhis_db_column_text(rhis_stmt *st, int col)
+{
+    return st->drv->column_text(st, col);
+}
+
+rhis_status
+rhis_db_reset(rhis_stmt *st)
+{
+    return st->drv->reset(st);
+}
+
+void
+rhis_db_finalize(rhis_stmt *st)
+{
+    if (st != NULL)
+        st->drv->finalize(st);
+}
+
+int64_t
+rhis_db_changes(rhis_db *db)
+{
+    return db->drv->changes(db);
+}
+
+rhis_status
+rhis_db_exec(rhis_db *db, const char *sql)
+{
+    return db->drv->exec(db, sql);
+}
+
+rhis_status
+rhis_db_begin(rhis_db *db)
+{
+    /* SQLite: take the write lock up front so two writers never deadlock
+     * upgrading a read transaction (busy_timeout cannot resolve that). */
+    rhis_status rc = db->drv->exec(
+        db, db->drv->dialect == RHIS_DIALECT_SQLITE ? "BEGIN IMMEDIATE"
+                                                    : "BEGIN");
+    if (rc == RHIS_OK)
+        db->in_tx = 1;
+    return rc;
+}
+
+rhis_status
+rhis_db_commit(rhis_db *db)
+{
+    rhis_status rc = db->drv->exec(db, "COMMIT");
+    if (rc == RHIS_OK)
+        db->in_tx = 0;
+    return rc;
+}
+
+void
+rhis_db_rollback(rhis_db *db)
+{
+    if (!db->in_tx)
+        return;
+    (void)db->drv->exec(db, "ROLLBACK");
+    db->in_tx = 0;
+}
+
+static rhis_status
+bind_va(rhis_stmt *st, const char *types, va_list ap)
+{
+    rhis_status rc = RHIS_OK;
+    for (int i = 0; types != NULL && types[i] != '\0' && rc == RHIS_OK; i++) {
+        switch (types[i]) {
+        case 'i':
+            rc = rhis_db_bind_int64(st, i + 1, va_arg(ap, int64_t));
+            break;
+        case 'd':
+            rc = rhis_db_bind_double(st, i + 1, va_arg(ap, double));
+            break;
+        case 's':
+            rc = rhis_db_bind_text(st, i + 1, va_arg(ap, const char *));
+            break;
+        case 'n':
+            rc = rhis_db_bind_null(st, i + 1);
+            break;
+        default:
+            RHIS_ASSERT(!"unknown bind type");
+        }
+    }
+    return rc;
+}
+
+static rhis_status
+query_va(rhis_db *db, rhis_stmt **out, const char *sql, const char *types,
+         va_list ap)
+{
+    rhis_status rc = rhis_db_prepare(db, sql, out);
+    if (rc != RHIS_OK)
+        return rc;
+    rc = bind_va(*out, types, ap);
+    if (rc != RHIS_OK) {
+        rhis_db_finalize(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+rhis_status
+rhis_db_query(rhis_db *db, rhis_stmt **out, const char *sql,
+              const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    rhis_status rc = query_va(db, out, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+rhis_status
+rhis_db_run(rhis_db *db, const char *sql, const char *types, ...)
+{
+    rhis_stmt *st;
+    va_list ap;
+    va_start(ap, types);
+    rhis_status rc = query_va(db, &st, sql, types, ap);
+    va_end(ap);
+    if (rc != RHIS_OK)
+        return rc;
+    do
+        rc = rhis_db_step(st);
+    while (rc == RHIS_ROW);
+    rhis_db_finalize(st);
+    return rc == RHIS_DONE ? RHIS_OK : rc;
+}
+
+rhis_status
+rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
+                     const char *types, ...)
+{
+    rhis_stmt *st;
+    va_list ap;
+    va_start(ap, types);
+    rhis_status rc = query_va(db, &st, sql, types, ap);
+    va_end(ap);
+    if (rc != RHIS_OK)
+        return rc;
+    rc = rhis_db_step(st);
+    if (rc == RHIS_ROW) {
+        *out = rhis_db_column_int64(st, 0);
+        rc = RHIS_OK;
+    } else if (rc == RHIS_DONE) {
+        rc = RHIS_ENOTFOUND;
+    }
+    rhis_db_finalize(st);
+    return rc;
+}
+
+/* The pool: a fixed array of connections and a free stack. */
+struct rhis_db_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int size, nfree;
+    rhis_db **all;
+    rhis_db **free;
+};
+
+rhis_status
+rhis_db_pool_new(rhis_db_pool **out, const char *url, int size, char *err,
+                 size_t errlen)
+{
+    *out = NULL;
+    if (size < 1)
+        size = 1;
+    rhis_db_pool *p = rhis_xcalloc(1, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    p->all = rhis_xcalloc((size_t)size, sizeof(rhis_db *));
+    p->free = rhis_xcalloc((size_t)size, sizeof(rhis_db *));
+    for (int i = 0; i < size; i++) {
+        rhis_status rc = rhis_db_open(&p->all[i], url, err, errlen);
+        if (rc != RHIS_OK) {
+            rhis_db_pool_free(p);
+            return rc;
+        }
+        p->size++;
+        p->free[p->nfree++] = p->all[i];
+    }
+    *out = p;
+    return RHIS_OK;
+}
+
+void
+rhis_db_pool_free(rhis_db_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->size; i++)
+        rhis_db_close(p->all[i]);
+    rhis_free(p->all);
+    rhis_free(p->free);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    rhis_free(p);
+}
+
+rhis_status
+rhis_db_pool_get(rhis_db_pool *p, int timeout_ms, rhis_db **out)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    *out = NULL;
+    pthread_mutex_lock(&p->mu);
+    while (p->nfree == 0) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    if (p->nfree > 0)
+        *out = p->free[--p->nfree];
+    pthread_mutex_unlock(&p->mu);
+    return *out != NULL ? RHIS_OK : RHIS_EBUSY;
+}
+
+void
+rhis_db_pool_put(rhis_db_pool *p, rhis_db *db)
+{
+    if (db == NULL)
+        return;
+    rhis_db_rollback(db);
+    pthread_mutex_lock(&p->mu);
+    RHIS_ASSERT(p->nfree < p->size);
+    p->free[p->nfree++] = db;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}

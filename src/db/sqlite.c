@@ -1,0 +1,248 @@
+/*
+ * sqlite.c - the embedded SQLite backend.
+ *
+ * Why: a county runs on one file with no server to operate.  WAL lets
+ * readers proceed during a write; busy_timeout makes concurrent writers
+ * wait instead of failing; foreign keys are on, as in PostgreSQL.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+#include "rhis/alloc.h"
+
+typedef struct sq_db {
+    struct rhis_db base;
+    sqlite3 *h;
+} sq_db;
+
+typedef struct sq_stmt {
+    struct rhis_stmt base;
+    sqlite3_stmt *h;
+    int done;
+} sq_stmt;
+
+static rhis_status
+map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+        return RHIS_OK;
+    case SQLITE_ROW:
+        return RHIS_ROW;
+    case SQLITE_DONE:
+        return RHIS_DONE;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+            rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return RHIS_ECONFLICT;
+        return RHIS_EINVAL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return RHIS_EBUSY;
+    case SQLITE_TOOBIG:
+        return RHIS_ETOOBIG;
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return RHIS_EINVAL;
+    default:
+        return RHIS_EIO;
+    }
+}
+
+static void sq_close(rhis_db *db);
+
+static rhis_status
+sq_open(rhis_db **out, const char *url, char *err, size_t errlen)
+{
+    const char *path = url + strlen("sqlite:");
+    if (strncmp(path, "//", 2) == 0)
+        path += 2;
+    if (*path == '\0') {
+        if (err != NULL)
+            snprintf(err, errlen, "sqlite URL needs a file: sqlite:FILE");
+        return RHIS_EINVAL;
+    }
+    sq_db *d = rhis_xcalloc(1, sizeof(*d));
+    d->base.drv = &rhis_sqlite_driver;
+    int rc = sqlite3_open_v2(path, &d->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        if (err != NULL)
+            snprintf(err, errlen, "cannot open %s: %s", path,
+                     d->h != NULL ? sqlite3_errmsg(d->h) : "out of memory");
+        sq_close(&d->base);
+        return RHIS_EIO;
+    }
+    sqlite3_busy_timeout(d->h, 5000);
+    sqlite3_extended_result_codes(d->h, 1);
+    rc = sqlite3_exec(d->h,
+                      "PRAGMA foreign_keys=ON;"
+                      "PRAGMA journal_mode=WAL;"
+                      "PRAGMA synchronous=NORMAL;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        if (err != NULL)
+            snprintf(err, errlen, "cannot configure %s: %s", path,
+                     sqlite3_errmsg(d->h));
+        sq_close(&d->base);
+        return map_rc(rc);
+    }
+    *out = &d->base;
+    return RHIS_OK;
+}
+
+static void
+sq_close(rhis_db *db)
+{
+    sq_db *d = (sq_db *)db;
+    sqlite3_close_v2(d->h);
+    rhis_free(d);
+}
+
+static const char *
+sq_errmsg(rhis_db *db)
+{
+    return sqlite3_errmsg(((sq_db *)db)->h);
+}
+
+static rhis_status
+sq_prepare(rhis_db *db, const char *sql, rhis_stmt **out)
+{
+    sq_db *d = (sq_db *)db;
+    sqlite3_stmt *h = NULL;
+    *out = NULL;
+    int rc = sqlite3_prepare_v2(d->h, sql, -1, &h, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(rc) == RHIS_EBUSY ? RHIS_EBUSY : RHIS_EIO;
+    sq_stmt *s = rhis_xcalloc(1, sizeof(*s));
+    s->base.drv = &rhis_sqlite_driver;
+    s->base.db = db;
+    s->h = h;
+    *out = &s->base;
+    return RHIS_OK;
+}
+
+static rhis_status
+sq_bind_int64(rhis_stmt *st, int idx, int64_t v)
+{
+    return map_rc(sqlite3_bind_int64(((sq_stmt *)st)->h, idx, v));
+}
+
+static rhis_status
+sq_bind_double(rhis_stmt *st, int idx, double v)
+{
+    return map_rc(sqlite3_bind_double(((sq_stmt *)st)->h, idx, v));
+}
+
+static rhis_status
+sq_bind_text(rhis_stmt *st, int idx, const char *v)
+{
+    return map_rc(
+        sqlite3_bind_text(((sq_stmt *)st)->h, idx, v, -1, SQLITE_TRANSIENT));
+}
+
+static rhis_status
+sq_bind_null(rhis_stmt *st, int idx)
+{
+    return map_rc(sqlite3_bind_null(((sq_stmt *)st)->h, idx));
+}
+
+static rhis_status
+sq_step(rhis_stmt *st)
+{
+    sq_stmt *s = (sq_stmt *)st;
+    if (s->done)
+        return RHIS_DONE;
+    int rc = sqlite3_step(s->h);
+    rhis_status r = map_rc(rc);
+    if (r != RHIS_ROW)
+        s->done = 1;
+    return r;
+}
+
+static int
+sq_column_count(rhis_stmt *st)
+{
+    return sqlite3_column_count(((sq_stmt *)st)->h);
+}
+
+static int
+sq_column_is_null(rhis_stmt *st, int col)
+{
+    return sqlite3_column_type(((sq_stmt *)st)->h, col) == SQLITE_NULL;
+}
+
+static int64_t
+sq_column_int64(rhis_stmt *st, int col)
+{
+    return sqlite3_column_int64(((sq_stmt *)st)->h, col);
+}
+
+static double
+sq_column_double(rhis_stmt *st, int col)
+{
+    return sqlite3_column_double(((sq_stmt *)st)->h, col);
+}
+
+static const char *
+sq_column_text(rhis_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(((sq_stmt *)st)->h, col);
+}
+
+static rhis_status
+sq_reset(rhis_stmt *st)
+{
+    sq_stmt *s = (sq_stmt *)st;
+    sqlite3_reset(s->h);
+    sqlite3_clear_bindings(s->h);
+    s->done = 0;
+    return RHIS_OK;
+}
+
+static void
+sq_finalize(rhis_stmt *st)
+{
+    sq_stmt *s = (sq_stmt *)st;
+    sqlite3_finalize(s->h);
+    rhis_free(s);
+}
+
+static int64_t
+sq_changes(rhis_db *db)
+{
+    return sqlite3_changes64(((sq_db *)db)->h);
+}
+
+static rhis_status
+sq_exec(rhis_db *db, const char *sql)
+{
+    return map_rc(sqlite3_exec(((sq_db *)db)->h, sql, NULL, NULL, NULL));
+}
+
+const rhis_db_driver rhis_sqlite_driver = {
+    .scheme = "sqlite",
+    .dialect = RHIS_DIALECT_SQLITE,
+    .open = sq_open,
+    .close = sq_close,
+    .errmsg = sq_errmsg,
+    .prepare = sq_prepare,
+    .bind_int64 = sq_bind_int64,
+    .bind_double = sq_bind_double,
+    .bind_text = sq_bind_text,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .column_count = sq_column_count,
+    .column_is_null = sq_column_is_null,
+    .column_int64 = sq_column_int64,
+    .column_double = sq_column_double,
+    .column_text = sq_column_text,
+    .reset = sq_reset,
+    .finalize = sq_finalize,
+    .changes = sq_changes,
+    .exec = sq_exec,
+};
