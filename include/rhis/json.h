@@ -30,6 +30,13 @@ rhis_status rhis_json_parse(const char *text, size_t len, int max_depth,
  * until obj is freed or serialised again. */
 const char *rhis_json_print(json_object *obj);
 
+/* A JSON number printed with the shortest form that round-trips a value
+ * of at most 15 significant digits (43.68213, not 43.682130000000001). */
+json_object *rhis_json_new_double(double v);
+/* A JSON number rounded to `decimals` places, trailing zeros kept
+ * ("6.19"): for ratios shown to people. */
+json_object *rhis_json_new_fixed(double v, int decimals);
+
 /* Typed getters returning NULL / defaults when absent or of the wrong type. */
 const char *rhis_json_get_str(json_object *obj, const char *key);
 json_object *rhis_json_get(json_object *obj, const char *key);

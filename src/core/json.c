@@ -439,3 +439,19 @@ rhis_json_get_int(json_object *obj, const char *key, int64_t *out)
     *out = json_object_get_int64(v);
     return RHIS_OK;
 }
+
+json_object *
+rhis_json_new_double(double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof(buf), "%.15g", v);
+    return json_object_new_double_s(v, buf);
+}
+
+json_object *
+rhis_json_new_fixed(double v, int decimals)
+{
+    char buf[48];
+    snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+    return json_object_new_double_s(v, buf);
+}

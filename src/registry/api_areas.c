@@ -478,7 +478,7 @@ api_area_summary(rhis_req *req, rhis_resp *resp)
         /* the plans' resource ratios: per 1000 residents */
         json_object_object_add(
             p, "beds_per_1000",
-            json_object_new_double((double)beds_a * 1000.0 / (double)pop));
+            rhis_json_new_fixed((double)beds_a * 1000.0 / (double)pop, 2));
         json_object_object_add(o, "population", p);
     } else {
         json_object_object_add(o, "population", NULL);

@@ -323,10 +323,10 @@ inst_json(const inst *in, const char *area_name)
     json_object_object_add(o, "beds_open",
                            json_object_new_int64(in->beds_open));
     json_object_object_add(o, "lat",
-                           in->has_geo ? json_object_new_double(in->lat)
+                           in->has_geo ? rhis_json_new_double(in->lat)
                                        : NULL);
     json_object_object_add(o, "lon",
-                           in->has_geo ? json_object_new_double(in->lon)
+                           in->has_geo ? rhis_json_new_double(in->lon)
                                        : NULL);
     json_object_object_add(o, "active", json_object_new_boolean(in->active));
     return o;
@@ -563,9 +563,9 @@ to_fhir(const inst *in)
         json_object_object_add(geo, "url", json_object_new_string(EXT_GEO));
         json_object *sub = json_object_new_array();
         json_object_array_add(sub, ext("latitude", "valueDecimal",
-                                       json_object_new_double(in->lat)));
+                                       rhis_json_new_double(in->lat)));
         json_object_array_add(sub, ext("longitude", "valueDecimal",
-                                       json_object_new_double(in->lon)));
+                                       rhis_json_new_double(in->lon)));
         json_object_object_add(geo, "extension", sub);
         json_object_array_add(exts, geo);
     }
