@@ -50,7 +50,7 @@ typedef struct conn_ctx {
     rhis_req req;
     rhis_resp resp;
     rhis_buf body;
-    int phase;
+    _Atomic int phase; /* written by a login worker, read after resume */
     int too_big;
     struct timespec start;
     char *raw_uri;
@@ -660,16 +660,18 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
         }
         dispatch(c);
         if (c->phase != PHASE_READY) {
+            /* suspend before the hand-off, so the worker's resume can never
+             * come first */
+            c->phase = PHASE_DEFERRED;
+            MHD_suspend_connection(conn);
             if (defer(c->srv, c) != RHIS_OK) {
                 rhis_req_errorf(&c->req, RHIS_EBUSY,
                                 "too many logins in progress, try again");
                 rhis_resp_error(&c->resp, RHIS_EBUSY, c->req.err_text, NULL,
                                 c->req.request_id);
                 c->phase = PHASE_READY;
-                return queue(c);
+                MHD_resume_connection(conn);
             }
-            c->phase = PHASE_DEFERRED;
-            MHD_suspend_connection(conn);
             return MHD_YES;
         }
         return queue(c);
