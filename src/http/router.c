@@ -70,6 +70,11 @@ rhis_route_find(const rhis_route *table, size_t n, const char *method,
         /* the static catch-all must not turn every unknown path into 405 */
         if (!same && (table[i].flags & ROUTE_STATIC) != 0)
             continue;
+        /* a path that some API route takes with another method is a 405,
+         * not a static file */
+        if (same && (table[i].flags & ROUTE_STATIC) != 0 &&
+            m->path_matched > 0)
+            return RHIS_EMETHOD;
         m->path_matched++;
         if (same) {
             int matched = m->path_matched;

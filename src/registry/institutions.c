@@ -45,6 +45,9 @@ typedef struct inst {
     int64_t version, updated_at;
 } inst;
 
+static rhis_status check_fields(const inst *in, char *err, size_t errlen,
+                                const char **field);
+
 static int
 valid_code(const char *s)
 {
@@ -63,18 +66,43 @@ valid_code(const char *s)
  * writes a message naming the field into err and returns RHIS_EINVAL.
  */
 static rhis_status
-validate(rhis_db *db, const inst *in, char *err, size_t errlen)
+validate(rhis_db *db, const inst *in, char *err, size_t errlen,
+         const char **field)
+{
+    rhis_status rc = check_fields(in, err, errlen, field);
+    if (rc != RHIS_OK)
+        return rc;
+    int64_t n = 0;
+    rc = rhis_db_scalar_int64(db, &n,
+                              "SELECT COUNT(*) FROM area WHERE code = ?", "s",
+                              in->area_code);
+    if (rc != RHIS_OK)
+        return rc;
+    if (n == 0) {
+        *field = "Organization.extension";
+        snprintf(err, errlen, "area code '%s' does not exist", in->area_code);
+        return RHIS_EINVAL;
+    }
+    return RHIS_OK;
+}
+
+/* The checks that need no database; *field names the FHIR element. */
+static rhis_status
+check_fields(const inst *in, char *err, size_t errlen, const char **field)
 {
     if (!valid_code(in->code)) {
+        *field = "Organization.identifier";
         snprintf(err, errlen,
                  "code must be 1-40 characters of A-Z a-z 0-9 - _");
         return RHIS_EINVAL;
     }
     if (in->name[0] == '\0') {
+        *field = "Organization.name";
         snprintf(err, errlen, "name is required");
         return RHIS_EINVAL;
     }
     if (rhis_tier_label(in->tier) == NULL) {
+        *field = "Organization.type";
         snprintf(err, errlen,
                  "tier '%s' is unknown (village_clinic, township_hc, "
                  "community_hc, community_station, county_hospital, "
@@ -84,6 +112,7 @@ validate(rhis_db *db, const inst *in, char *err, size_t errlen)
         return RHIS_EINVAL;
     }
     if (in->grade[0] != '\0' && rhis_grade_label(in->grade) == NULL) {
+        *field = "Organization.type";
         snprintf(err, errlen,
                  "grade '%s' is unknown (3A 3B 3C 2A 2B 2C 1A 1B 1C 3 2 1)",
                  in->grade);
@@ -91,33 +120,27 @@ validate(rhis_db *db, const inst *in, char *err, size_t errlen)
     }
     if (strcmp(in->ownership, "public") != 0 &&
         strcmp(in->ownership, "private") != 0) {
+        *field = "Organization.extension";
         snprintf(err, errlen, "ownership must be public or private");
         return RHIS_EINVAL;
     }
     if (in->beds_approved < 0 || in->beds_open < 0 ||
         in->beds_approved > 100000 || in->beds_open > 100000) {
+        *field = "Organization.extension";
         snprintf(err, errlen, "beds must be 0..100000");
         return RHIS_EINVAL;
     }
     if (in->has_geo && (!isfinite(in->lat) || !isfinite(in->lon) ||
                         in->lat < -90 || in->lat > 90 || in->lon < -180 ||
                         in->lon > 180)) {
+        *field = "Organization.extension";
         snprintf(err, errlen, "latitude must be -90..90, longitude -180..180");
         return RHIS_EINVAL;
     }
     if (rhis_area_code_level(in->area_code) == 0) {
+        *field = "Organization.extension";
         snprintf(err, errlen, "area code '%s' is not a division code",
                  in->area_code);
-        return RHIS_EINVAL;
-    }
-    int64_t n = 0;
-    rhis_status rc = rhis_db_scalar_int64(
-        db, &n, "SELECT COUNT(*) FROM area WHERE code = ?", "s",
-        in->area_code);
-    if (rc != RHIS_OK)
-        return rc;
-    if (n == 0) {
-        snprintf(err, errlen, "area code '%s' does not exist", in->area_code);
         return RHIS_EINVAL;
     }
     return RHIS_OK;
@@ -260,7 +283,8 @@ rhis_registry_import_institutions(rhis_db *db, const char *path,
                 in.lat = NAN;
         }
         char msg[256];
-        rc = validate(db, &in, msg, sizeof(msg));
+        const char *field = NULL;
+        rc = validate(db, &in, msg, sizeof(msg), &field);
         if (rc != RHIS_OK) {
             snprintf(err, errlen, "%s:%ld: %s", path, csv.line, msg);
             break;
@@ -996,9 +1020,12 @@ api_organization_create(rhis_req *req, rhis_resp *resp)
     if (rc != RHIS_OK)
         return rc;
     char msg[256];
-    rc = validate(db, &in, msg, sizeof(msg));
-    if (rc != RHIS_OK)
+    const char *field = NULL;
+    rc = validate(db, &in, msg, sizeof(msg), &field);
+    if (rc != RHIS_OK) {
+        rhis_req_error_expr(req, field);
         return rhis_req_errorf(req, rc, "%s", msg);
+    }
     rc = rhis_db_begin(db);
     if (rc == RHIS_OK)
         rc = insert(db, &in);
@@ -1046,9 +1073,12 @@ api_organization_update(rhis_req *req, rhis_resp *resp)
     if (rc != RHIS_OK)
         return rc;
     char msg[256];
-    rc = validate(db, &in, msg, sizeof(msg));
-    if (rc != RHIS_OK)
+    const char *field = NULL;
+    rc = validate(db, &in, msg, sizeof(msg), &field);
+    if (rc != RHIS_OK) {
+        rhis_req_error_expr(req, field);
         return rhis_req_errorf(req, rc, "%s", msg);
+    }
     rc = rhis_db_begin(db);
     if (rc != RHIS_OK)
         return rhis_req_errorf(req, rc, "cannot store Organization");
