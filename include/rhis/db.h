@@ -88,6 +88,14 @@ rhis_status rhis_db_migrate(rhis_db *db, int *version);
 int rhis_db_schema_version_latest(void);
 
 /*
+ * Copies every table of src into dst (src/db/copy.c), e.g. SQLite to
+ * PostgreSQL.  Both at the latest schema; dst without users, institutions,
+ * practitioners or audit events.  All or nothing.  *rows counts rows.
+ */
+rhis_status rhis_db_copy(rhis_db *src, rhis_db *dst, int64_t *rows,
+                         char *err, size_t errlen);
+
+/*
  * A fixed-size pool of connections to one URL, shared by the request
  * threads (a connection per worker).  get blocks up to timeout_ms and
  * returns RHIS_EBUSY when none frees up.

@@ -26,6 +26,8 @@ usage(FILE *f)
           "  user add|list|disable|passwd   manage users\n"
           "  import-population FILE.csv     load population denominators\n"
           "  import-institutions FILE.csv   load institutions\n"
+          "  copy --from URL --to URL       copy a database to another "
+          "engine\n"
           "  version              print the version\n"
           "\n"
           "Every command takes --db URL (default sqlite:rhis.db, or "
@@ -97,6 +99,8 @@ main(int argc, char **argv)
         return cmd_import_population(argc - 1, argv + 1);
     if (strcmp(cmd, "import-institutions") == 0)
         return cmd_import_institutions(argc - 1, argv + 1);
+    if (strcmp(cmd, "copy") == 0)
+        return cmd_copy(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("rhis 0.1.0");
         return 0;
