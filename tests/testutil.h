@@ -47,15 +47,14 @@ rhis_test_engine_cur(void)
 }
 
 /* Asserts that expr returns want; prints the driver message if not. */
-#define RHIS_CHECK_RC(db, expr, want)                                        \
-    do {                                                                     \
-        rhis_status rc_ = (expr);                                            \
-        if (rc_ != (want))                                                   \
-            print_error("%s: %s -> %d, want %d (%s)\n",                      \
-                        rhis_test_engine_cur()->name, #expr, (int)rc_,       \
-                        (int)(want),                                         \
-                        (db) != NULL ? rhis_db_errmsg(db) : "");             \
-        assert_int_equal(rc_, (want));                                       \
+#define RHIS_CHECK_RC(db, expr, want)                                          \
+    do {                                                                       \
+        rhis_status rc_ = (expr);                                              \
+        if (rc_ != (want))                                                     \
+            print_error("%s: %s -> %d, want %d (%s)\n",                        \
+                        rhis_test_engine_cur()->name, #expr, (int)rc_,         \
+                        (int)(want), (db) != NULL ? rhis_db_errmsg(db) : "");  \
+        assert_int_equal(rc_, (want));                                         \
     } while (0)
 
 #define RHIS_CHECK_OK(db, expr) RHIS_CHECK_RC(db, expr, RHIS_OK)
@@ -82,8 +81,7 @@ rhis_test_open_migrated(rhis_db **out)
     }
     if (rhis_db_migrate(*out, &version) != RHIS_OK ||
         version != rhis_db_schema_version_latest()) {
-        print_error("%s: migrate failed: %s\n", e->name,
-                    rhis_db_errmsg(*out));
+        print_error("%s: migrate failed: %s\n", e->name, rhis_db_errmsg(*out));
         rhis_db_close(*out);
         *out = NULL;
         return -1;
@@ -96,15 +94,14 @@ static inline void
 rhis_test_data_file(const char *name, char *out, size_t len)
 {
     const char *dir = getenv("RHIS_DATA_DIR");
-    (void)snprintf(out, len, "%s/%s", dir != NULL && *dir != '\0' ? dir
-                                                                  : "data",
-                   name);
+    (void)snprintf(out, len, "%s/%s",
+                   dir != NULL && *dir != '\0' ? dir : "data", name);
 }
 
 /* Writes text to dir/name; out receives the path.  0 on success. */
 static inline int
-rhis_test_write_file(const char *dir, const char *name, const char *text,
-                     char *out, size_t len)
+rhis_test_write_file(
+    const char *dir, const char *name, const char *text, char *out, size_t len)
 {
     (void)snprintf(out, len, "%s/%s", dir, name);
     FILE *f = fopen(out, "wb");
@@ -131,8 +128,7 @@ rhis_test_mkdtemp(char dir[64])
  * parameter, so no SQL is built in C.
  */
 static inline int
-rhis_test_pg_schema_ddl(const char *base_url, const char *fmt,
-                        const char *name)
+rhis_test_pg_schema_ddl(const char *base_url, const char *fmt, const char *name)
 {
     rhis_db *db = NULL;
     rhis_stmt *st = NULL;
@@ -143,8 +139,8 @@ rhis_test_pg_schema_ddl(const char *base_url, const char *fmt,
         print_error("postgresql: cannot connect: %s\n", err);
         return -1;
     }
-    if (rhis_db_query(db, &st, "SELECT format(?, ?::text)", "ss", fmt,
-                      name) != RHIS_OK ||
+    if (rhis_db_query(db, &st, "SELECT format(?, ?::text)", "ss", fmt, name) !=
+            RHIS_OK ||
         rhis_db_step(st) != RHIS_ROW)
         goto out;
     if (rhis_db_exec(db, rhis_db_column_text(st, 0)) != RHIS_OK)
@@ -187,9 +183,8 @@ rhis_test_pg_begin(const char *base)
     (void)snprintf(e->schema, sizeof(e->schema), "rhis_unit_%ld_%lx",
                    (long)getpid(),
                    (unsigned long)ts.tv_nsec ^ (unsigned long)ts.tv_sec);
-    int n = snprintf(e->url, sizeof(e->url),
-                     "%s%coptions=-csearch_path%%3D%s", base,
-                     strchr(base, '?') != NULL ? '&' : '?', e->schema);
+    int n = snprintf(e->url, sizeof(e->url), "%s%coptions=-csearch_path%%3D%s",
+                     base, strchr(base, '?') != NULL ? '&' : '?', e->schema);
     if (n < 0 || (size_t)n >= sizeof(e->url)) {
         print_error("RHIS_TEST_PG_URL is too long\n");
         return -1;
@@ -206,7 +201,7 @@ rhis_test_engine_end(const char *pg_base)
     int rc = 0;
     if (e->sqlite_path[0] != '\0') {
         for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-            char path[96];
+            char path[160];
             (void)snprintf(path, sizeof(path), "%s%s", e->sqlite_path,
                            suffix[i]);
             (void)unlink(path);
@@ -234,8 +229,10 @@ postgresql_group_skipped_because_RHIS_TEST_PG_URL_is_unset(void **state)
  * rhis_test_engine_cur().  Returns the number of failures.
  */
 static inline int
-rhis_test_run_engines(const char *suite, const struct CMUnitTest *tests,
-                      size_t n, CMFixtureFunction setup,
+rhis_test_run_engines(const char *suite,
+                      const struct CMUnitTest *tests,
+                      size_t n,
+                      CMFixtureFunction setup,
                       CMFixtureFunction teardown)
 {
     static const struct CMUnitTest skipped[] = {cmocka_unit_test(
@@ -254,8 +251,7 @@ rhis_test_run_engines(const char *suite, const struct CMUnitTest *tests,
     const char *pg = getenv("RHIS_TEST_PG_URL");
     (void)snprintf(title, sizeof(title), "%s: postgresql", suite);
     if (pg == NULL || pg[0] == '\0')
-        return failed + _cmocka_run_group_tests(title, skipped, 1, NULL,
-                                                NULL);
+        return failed + _cmocka_run_group_tests(title, skipped, 1, NULL, NULL);
     if (rhis_test_pg_begin(pg) != 0)
         return failed + 1;
     failed += _cmocka_run_group_tests(title, tests, n, setup, teardown);

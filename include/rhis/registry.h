@@ -46,10 +46,8 @@ rhis_status rhis_registry_import_population(rhis_db *db, const char *path,
 
 /*
  * Imports institutions from CSV "code,name,tier,grade,ownership,area_code,
- * beds_approved,beds_open,lat,lon[,staff_physician,staff_nurse,staff_gp,
- * staff_pharmacist,staff_technician,staff_public_health,
- * staff_assistant_physician]"; validated like the API; all or nothing;
- * rows whose code exists are skipped (idempotent).
+ * beds_approved,beds_open,lat,lon" (UTF-8); validated like the API; all or
+ * nothing; rows whose code exists are skipped (idempotent).
  */
 rhis_status rhis_registry_import_institutions(rhis_db *db, const char *path,
                                               int64_t *added, char *err,

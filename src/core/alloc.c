@@ -64,6 +64,7 @@ rhis_xstrdup(const char *s)
 char *
 rhis_xstrndup(const char *s, size_t n)
 {
+    RHIS_ASSERT(n < ((size_t)1 << 40));
     char *p = rhis_xmalloc(n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
@@ -121,6 +122,8 @@ rhis_arena_free(rhis_arena *a)
 void *
 rhis_arena_alloc(rhis_arena *a, size_t n)
 {
+    /* sizes come from capped buffers; a huge one is a bug, not an error */
+    RHIS_ASSERT(n < ((size_t)1 << 40));
     size_t need = (n + _Alignof(max_align_t) - 1) &
                   ~(size_t)(_Alignof(max_align_t) - 1);
     if (need == 0)

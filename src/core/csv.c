@@ -20,6 +20,12 @@ rhis_csv_open(rhis_csv *c, const char *path, char *err, size_t errlen)
     }
     c->next_line = 1;
     rhis_buf_init(&c->rec, RHIS_CSV_MAX_RECORD);
+    /* skip a UTF-8 byte-order mark (Excel writes one); anything else,
+     * including a first character U+F000..U+FFFF, is data */
+    unsigned char bom[3];
+    if (fread(bom, 1, 3, c->f) != 3 || bom[0] != 0xef || bom[1] != 0xbb ||
+        bom[2] != 0xbf)
+        rewind(c->f);
     return RHIS_OK;
 }
 
@@ -30,6 +36,8 @@ rhis_csv_open_mem(rhis_csv *c, const char *data, size_t len)
     c->mem = data;
     c->mem_len = len;
     c->next_line = 1;
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+        c->mem_pos = 3;
     rhis_buf_init(&c->rec, RHIS_CSV_MAX_RECORD);
 }
 
@@ -64,12 +72,6 @@ rhis_csv_next(rhis_csv *c, char ***fields)
         size_t starts[RHIS_CSV_MAX_FIELDS];
         starts[nf++] = 0;
         int ch = getch(c);
-        if (c->line == 1 && ch == 0xef) {
-            int b = getch(c), d = getch(c);
-            if (b != 0xbb || d != 0xbf)
-                return -1;
-            ch = getch(c);
-        }
         if (ch == EOF)
             return 0;
         if (ch == '\n' || ch == '\r') {

@@ -16,7 +16,9 @@
 typedef struct keyslot {
     uint64_t hash;
     size_t obj;
-    size_t start, len;
+    const char *key; /* decoded key: into the text, or an owned copy */
+    size_t len;      /* 0 = free slot (stored keys are never empty: the
+                        empty key is stored as a 1-byte sentinel) */
 } keyslot;
 
 typedef struct checker {
@@ -26,8 +28,10 @@ typedef struct checker {
     const char *fault;
     size_t fault_at;
     size_t nobj;
-    keyslot *keys; /* open addressing, size nkeys_cap (power of two) */
+    keyslot *keys; /* open addressing, size keys_cap (power of two) */
     size_t keys_cap, keys_used;
+    char **owned; /* decoded keys that had escapes */
+    size_t nowned, owned_cap;
 } checker;
 
 static int
@@ -216,17 +220,108 @@ literal(checker *c, const char *word)
 }
 
 static uint64_t
-fnv(size_t obj, const unsigned char *p, size_t n)
+fnv(size_t obj, const char *p, size_t n)
 {
     uint64_t h = 1469598103934665603ull ^ (uint64_t)obj;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
     return h;
 }
 
-/* Records key [start,len) of object obj; -1 if it was already there. */
+static void
+put_utf8(char *out, size_t *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[(*o)++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[(*o)++] = (char)(0xc0 | (cp >> 6));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out[(*o)++] = (char)(0xe0 | (cp >> 12));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+    } else {
+        out[(*o)++] = (char)(0xf0 | (cp >> 18));
+        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+    }
+}
+
+static unsigned
+hex4(const unsigned char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v * 16 + (unsigned)hexval(p[i]);
+    return v;
+}
+
+/*
+ * Decodes the already validated string literal [start, end) (quotes
+ * included) so that keys spelled differently ("a" and "\u0061") compare
+ * equal, as json-c will see them.  Keys without escapes are used in place.
+ */
+static const char *
+decode_key(checker *c, size_t start, size_t end, size_t *len)
+{
+    const unsigned char *p = c->s + start + 1;
+    size_t n = end - start - 2;
+    if (memchr(p, '\\', n) == NULL) {
+        *len = n;
+        return (const char *)p;
+    }
+    char *out = rhis_xmalloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '\\') {
+            out[o++] = (char)p[i];
+            continue;
+        }
+        unsigned char e = p[++i];
+        switch (e) {
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'u': {
+            unsigned cp = hex4(p + i + 1);
+            i += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                unsigned lo = hex4(p + i + 3);
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i += 6;
+            }
+            put_utf8(out, &o, cp);
+            break;
+        }
+        default:
+            out[o++] = (char)e;
+        }
+    }
+    if (c->nowned == c->owned_cap) {
+        c->owned_cap = c->owned_cap == 0 ? 8 : c->owned_cap * 2;
+        c->owned = rhis_xrealloc(c->owned, c->owned_cap * sizeof(char *));
+    }
+    c->owned[c->nowned++] = out;
+    *len = o;
+    return out;
+}
+
+/* Records key [start,end) of object obj; -1 if it was already there. */
 static int
-remember_key(checker *c, size_t obj, size_t start, size_t len)
+remember_key(checker *c, size_t obj, size_t start, size_t end)
 {
     if ((c->keys_used + 1) * 2 > c->keys_cap) {
         size_t ncap = c->keys_cap == 0 ? 64 : c->keys_cap * 2;
@@ -243,17 +338,22 @@ remember_key(checker *c, size_t obj, size_t start, size_t len)
         c->keys = nk;
         c->keys_cap = ncap;
     }
-    /* len counts the quotes, so it is never 0 for a stored slot */
-    uint64_t h = fnv(obj, c->s + start, len);
+    size_t len;
+    const char *key = decode_key(c, start, end, &len);
+    if (len == 0) {
+        key = "";
+        len = 1; /* the empty key: compare the NUL */
+    }
+    uint64_t h = fnv(obj, key, len);
     size_t j = h & (c->keys_cap - 1);
     while (c->keys[j].len != 0) {
         keyslot *k = &c->keys[j];
         if (k->hash == h && k->obj == obj && k->len == len &&
-            memcmp(c->s + k->start, c->s + start, len) == 0)
+            memcmp(k->key, key, len) == 0)
             return -1;
         j = (j + 1) & (c->keys_cap - 1);
     }
-    c->keys[j] = (keyslot){h, obj, start, len};
+    c->keys[j] = (keyslot){h, obj, key, len};
     c->keys_used++;
     return 0;
 }
@@ -277,7 +377,7 @@ object(checker *c)
         size_t kstart = c->pos;
         if (string(c) < 0)
             return -1;
-        if (remember_key(c, obj, kstart, c->pos - kstart) < 0) {
+        if (remember_key(c, obj, kstart, c->pos) < 0) {
             c->pos = kstart;
             return fail(c, "duplicate key in object");
         }
@@ -372,6 +472,9 @@ rhis_json_parse(const char *text, size_t len, int max_depth,
             rc = fail(&c, "trailing data after JSON value");
     }
     rhis_free(c.keys);
+    for (size_t i = 0; i < c.nowned; i++)
+        rhis_free(c.owned[i]);
+    rhis_free(c.owned);
     if (rc < 0) {
         if (errbuf != NULL)
             snprintf(errbuf, errlen, "invalid JSON at byte %zu: %s",
@@ -384,6 +487,12 @@ rhis_json_parse(const char *text, size_t len, int max_depth,
                                     JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
+    if (obj == NULL && jerr == json_tokener_continue) {
+        /* a bare number or literal: json-c needs a terminator to know it
+         * has ended */
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+    }
     json_tokener_free(tok);
     if (obj == NULL && jerr != json_tokener_success) {
         if (errbuf != NULL)

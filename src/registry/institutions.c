@@ -19,6 +19,7 @@
 #include "rhis/handlers.h"
 #include "rhis/json.h"
 #include "rhis/registry.h"
+#include "rhis/text.h"
 
 #define SYS_CODE "urn:rhis:institution-code"
 #define SYS_TIER "urn:rhis:institution-tier"
@@ -236,10 +237,15 @@ load(rhis_db *db, int64_t id, inst *out)
 
 /* ---- CSV import ---- */
 
-static void
+/* Copies a CSV field; -1 if it does not fit or is not UTF-8. */
+static int
 copy_field(char *dst, size_t len, const char *src)
 {
-    snprintf(dst, len, "%s", src);
+    size_t n = strlen(src);
+    if (n >= len || !rhis_utf8_valid(src, n))
+        return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
 }
 
 rhis_status
@@ -266,12 +272,29 @@ rhis_registry_import_institutions(rhis_db *db, const char *path,
             break;
         }
         inst in = {.active = 1};
-        copy_field(in.code, sizeof(in.code), f[0]);
-        copy_field(in.name, sizeof(in.name), f[1]);
-        copy_field(in.tier, sizeof(in.tier), f[2]);
-        copy_field(in.grade, sizeof(in.grade), f[3]);
-        copy_field(in.ownership, sizeof(in.ownership), f[4]);
-        copy_field(in.area_code, sizeof(in.area_code), f[5]);
+        const char *bad = copy_field(in.code, sizeof(in.code), f[0]) != 0
+                              ? "code"
+                          : copy_field(in.name, sizeof(in.name), f[1]) != 0
+                              ? "name"
+                          : copy_field(in.tier, sizeof(in.tier), f[2]) != 0
+                              ? "tier"
+                          : copy_field(in.grade, sizeof(in.grade), f[3]) != 0
+                              ? "grade"
+                          : copy_field(in.ownership, sizeof(in.ownership),
+                                       f[4]) != 0
+                              ? "ownership"
+                          : copy_field(in.area_code, sizeof(in.area_code),
+                                       f[5]) != 0
+                              ? "area_code"
+                              : NULL;
+        if (bad != NULL) {
+            snprintf(err, errlen,
+                     "%s:%ld: %s is too long or not UTF-8 (save the file as "
+                     "UTF-8)",
+                     path, csv.line, bad);
+            rc = RHIS_EINVAL;
+            break;
+        }
         in.beds_approved = f[6][0] != '\0' ? rhis_parse_int64(f[6]) : 0;
         in.beds_open = f[7][0] != '\0' ? rhis_parse_int64(f[7]) : 0;
         if (f[8][0] != '\0' || f[9][0] != '\0') {
