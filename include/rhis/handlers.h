@@ -41,6 +41,7 @@ rhis_status api_organization_read(rhis_req *req, rhis_resp *resp);
 rhis_status api_organization_search(rhis_req *req, rhis_resp *resp);
 rhis_status api_organization_create(rhis_req *req, rhis_resp *resp);
 rhis_status api_organization_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_location_update(rhis_req *req, rhis_resp *resp);
 
 /* src/registry/api_practitioners.c */
 rhis_status api_practitioner_read(rhis_req *req, rhis_resp *resp);

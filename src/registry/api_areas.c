@@ -15,6 +15,7 @@
 #include "rhis/handlers.h"
 #include "rhis/json.h"
 #include "rhis/registry.h"
+#include "registry_int.h"
 
 typedef struct area_row {
     char code[16];
@@ -550,10 +551,12 @@ rhis_status
 api_location_read(rhis_req *req, rhis_resp *resp)
 {
     const char *id = rhis_req_param(req, "id");
+    if (strncmp(id, "inst-", 5) == 0)
+        return registry_site_read(req, resp, id);
     if (strncmp(id, "area-", 5) != 0 || rhis_area_code_level(id + 5) == 0)
         return rhis_req_errorf(req, RHIS_ENOTFOUND,
-                               "Location/%s not found (area locations are "
-                               "area-CODE)",
+                               "Location/%s not found (jurisdictions are "
+                               "area-CODE, institution sites inst-ID)",
                                id);
     rhis_db *db;
     rhis_status rc = rhis_req_db(req, &db);
@@ -575,6 +578,12 @@ api_location_read(rhis_req *req, rhis_resp *resp)
 rhis_status
 api_location_search(rhis_req *req, rhis_resp *resp)
 {
+    /* institution sites when asked for by organization or type=bu */
+    const char *type = rhis_req_query(req, "type");
+    if (rhis_req_query(req, "organization") != NULL ||
+        (type != NULL && (strcmp(type, "bu") == 0 ||
+                          strstr(type, "|bu") != NULL)))
+        return registry_site_search(req, resp);
     rhis_fhir_search s;
     rhis_status rc = rhis_fhir_search_init(req, &s, 50);
     if (rc != RHIS_OK)

@@ -20,6 +20,7 @@
 #include "rhis/json.h"
 #include "rhis/registry.h"
 #include "rhis/text.h"
+#include "registry_int.h"
 
 #define SYS_CODE "urn:rhis:institution-code"
 #define SYS_TIER "urn:rhis:institution-tier"
@@ -1169,4 +1170,285 @@ api_organization_update(rhis_req *req, rhis_resp *resp)
         return rhis_req_errorf(req, rc, "cannot store Organization");
     }
     return finish_write(req, resp, db, &in, 0);
+}
+
+/* ---- FHIR Location for an institution's site ----
+ *
+ * An institution has one site; Location/inst-ID is derived from the
+ * institution (name, status, position, area) and updating it changes the
+ * institution's coordinates, under the institution's version.  Sites are
+ * created with their Organization, so Location has no create.
+ */
+
+static json_object *
+site_fhir(const inst *in)
+{
+    json_object *l = json_object_new_object();
+    char buf[64];
+    json_object_object_add(l, "resourceType",
+                           json_object_new_string("Location"));
+    snprintf(buf, sizeof(buf), "inst-%lld", (long long)in->id);
+    json_object_object_add(l, "id", json_object_new_string(buf));
+    json_object *m = json_object_new_object();
+    snprintf(buf, sizeof(buf), "%lld", (long long)in->version);
+    json_object_object_add(m, "versionId", json_object_new_string(buf));
+    rhis_fhir_instant(in->updated_at, buf, sizeof(buf));
+    json_object_object_add(m, "lastUpdated", json_object_new_string(buf));
+    json_object_object_add(l, "meta", m);
+    json_object_object_add(l, "status", json_object_new_string(
+                                            in->active ? "active"
+                                                       : "inactive"));
+    json_object_object_add(l, "name", json_object_new_string(in->name));
+    json_object_object_add(l, "mode", json_object_new_string("instance"));
+    json_object_object_add(
+        l, "physicalType",
+        coding_cc("http://terminology.hl7.org/CodeSystem/"
+                  "location-physical-type",
+                  "bu", "Building"));
+    if (in->has_geo) {
+        json_object *pos = json_object_new_object();
+        json_object_object_add(pos, "latitude",
+                               rhis_json_new_double(in->lat));
+        json_object_object_add(pos, "longitude",
+                               rhis_json_new_double(in->lon));
+        json_object_object_add(l, "position", pos);
+    }
+    json_object *mo = json_object_new_object();
+    snprintf(buf, sizeof(buf), "Organization/%lld", (long long)in->id);
+    json_object_object_add(mo, "reference", json_object_new_string(buf));
+    json_object_object_add(l, "managingOrganization", mo);
+    json_object *po = json_object_new_object();
+    snprintf(buf, sizeof(buf), "Location/area-%s", in->area_code);
+    json_object_object_add(po, "reference", json_object_new_string(buf));
+    json_object_object_add(l, "partOf", po);
+    return l;
+}
+
+/* Parses "inst-ID"; 404 for anything else. */
+static rhis_status
+site_id(rhis_req *req, const char *id, int64_t *out)
+{
+    if (strncmp(id, "inst-", 5) != 0 ||
+        rhis_fhir_parse_id(req, "Location id", id + 5, out) != RHIS_OK)
+        return rhis_req_errorf(req, RHIS_ENOTFOUND, "Location/%s not found",
+                               id);
+    return RHIS_OK;
+}
+
+rhis_status
+registry_site_read(rhis_req *req, rhis_resp *resp, const char *id)
+{
+    int64_t iid;
+    rhis_status rc = site_id(req, id, &iid);
+    rhis_db *db;
+    if (rc == RHIS_OK)
+        rc = rhis_req_db(req, &db);
+    if (rc != RHIS_OK)
+        return rc;
+    inst in;
+    rc = load(db, iid, &in);
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, rc, "Location/%s %s", id,
+                               rc == RHIS_ENOTFOUND ? "not found"
+                                                    : "cannot be read");
+    json_object *l = site_fhir(&in);
+    rhis_fhir_set_version(req, resp, in.version);
+    rhis_fhir_respond(resp, 200, l);
+    json_object_put(l);
+    return RHIS_OK;
+}
+
+rhis_status
+registry_site_search(rhis_req *req, rhis_resp *resp)
+{
+    rhis_fhir_search s;
+    rhis_status rc = rhis_fhir_search_init(req, &s, 50);
+    if (rc != RHIS_OK)
+        return rc;
+    rhis_sql_where w;
+    rhis_sql_where_init(&w);
+    for (int i = 0; i < req->query.n && rc == RHIS_OK; i++) {
+        const char *k = req->query.kv[i].key, *v = req->query.kv[i].value;
+        int64_t id;
+        if (strcmp(k, "organization") == 0) {
+            const char *p = strncmp(v, "Organization/", 13) == 0 ? v + 13 : v;
+            rc = rhis_fhir_parse_id(req, k, p, &id);
+            if (rc == RHIS_OK)
+                rhis_sql_where_add(&w, "i.id = ?", 'i', id, NULL);
+        } else if (strcmp(k, "type") == 0) {
+            /* type=bu selects sites; checked by the caller */
+        } else if (strcmp(k, "name") == 0) {
+            rhis_sql_where_add(&w, "i.name LIKE ?", 's', 0,
+                               rhis_arena_printf(req->arena, "%s%%", v));
+        } else if (strcmp(k, "partof") == 0) {
+            const char *p = strncmp(v, "Location/", 9) == 0 ? v + 9 : v;
+            if (strncmp(p, "area-", 5) != 0)
+                rc = rhis_req_errorf(req, RHIS_EINVAL,
+                                     "partof must be Location/area-CODE");
+            else
+                rc = filter_area(req, &w, p + 5);
+        } else if (!rhis_fhir_is_control_param(k)) {
+            rc = rhis_req_errorf(req, RHIS_EINVAL,
+                                 "unknown search parameter '%s' for "
+                                 "Location sites (organization, type, name, "
+                                 "partof)",
+                                 k);
+        }
+    }
+    rhis_db *db;
+    if (rc == RHIS_OK)
+        rc = rhis_req_db(req, &db);
+    if (rc != RHIS_OK)
+        return rc;
+    int64_t total;
+    rhis_stmt *st = NULL;
+    rc = rhis_sql_where_count(db, &w, "institution i", &total);
+    if (rc == RHIS_OK)
+        rc = rhis_sql_where_select(db, &w,
+                                   "SELECT " INST_COLS " FROM institution i",
+                                   "ORDER BY i.id",
+                                   s.summary_count ? 0 : s.count, s.offset,
+                                   &st);
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, rc, "cannot search Location");
+    json_object *b = rhis_fhir_bundle_new(req, &s, total);
+    while ((rc = rhis_db_step(st)) == RHIS_ROW) {
+        inst in;
+        from_row(st, &in);
+        rhis_fhir_bundle_add(req, b, site_fhir(&in), "Location");
+    }
+    rhis_db_finalize(st);
+    rhis_fhir_respond(resp, 200, b);
+    json_object_put(b);
+    return rc == RHIS_DONE ? RHIS_OK
+                           : rhis_req_errorf(req, rc, "cannot search Location");
+}
+
+/* PUT /fhir/Location/inst-ID: moves the site (position, status). */
+rhis_status
+api_location_update(rhis_req *req, rhis_resp *resp)
+{
+    const char *ids = rhis_req_param(req, "id");
+    if (strncmp(ids, "area-", 5) == 0)
+        return rhis_req_errorf(req, RHIS_EINVAL,
+                               "Location/%s is a jurisdiction from the "
+                               "division codes (reference data, loaded by "
+                               "rhis init); it cannot be changed here",
+                               ids);
+    int64_t id;
+    rhis_status rc = site_id(req, ids, &id);
+    if (rc != RHIS_OK)
+        return rc;
+    json_object *body;
+    rc = rhis_req_json(req, &body);
+    if (rc != RHIS_OK)
+        return rc;
+    const char *rt = rhis_json_get_str(body, "resourceType");
+    const char *bid = rhis_json_get_str(body, "id");
+    if (rt == NULL || strcmp(rt, "Location") != 0) {
+        rhis_req_error_expr(req, "resourceType");
+        return rhis_req_errorf(req, RHIS_EINVAL,
+                               "resourceType must be Location");
+    }
+    if (bid == NULL || strcmp(bid, ids) != 0) {
+        rhis_req_error_expr(req, "Location.id");
+        return rhis_req_errorf(req, RHIS_EINVAL,
+                               "Location.id must equal the id in the URL");
+    }
+    int has_geo = 0, active = -1;
+    double lat = 0, lon = 0;
+    json_object *pos = rhis_json_get(body, "position");
+    if (pos != NULL) {
+        rc = take_decimal(req, rhis_json_get(pos, "latitude"),
+                          "Location.position.latitude", &lat);
+        if (rc == RHIS_OK)
+            rc = take_decimal(req, rhis_json_get(pos, "longitude"),
+                              "Location.position.longitude", &lon);
+        if (rc != RHIS_OK)
+            return rc;
+        if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+            rhis_req_error_expr(req, "Location.position");
+            return rhis_req_errorf(req, RHIS_EINVAL,
+                                   "latitude must be -90..90, longitude "
+                                   "-180..180");
+        }
+        has_geo = 1;
+    }
+    const char *status = rhis_json_get_str(body, "status");
+    if (status != NULL) {
+        if (strcmp(status, "active") == 0)
+            active = 1;
+        else if (strcmp(status, "inactive") == 0)
+            active = 0;
+        else {
+            rhis_req_error_expr(req, "Location.status");
+            return rhis_req_errorf(req, RHIS_EINVAL,
+                                   "status must be active or inactive");
+        }
+    }
+    rhis_db *db;
+    rc = rhis_req_db(req, &db);
+    if (rc == RHIS_OK)
+        rc = rhis_db_begin(db);
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, rc, "cannot store Location");
+    inst in;
+    rc = load(db, id, &in);
+    if (rc == RHIS_OK)
+        rc = rhis_req_check_area(req, in.area_code);
+    if (rc == RHIS_OK)
+        rc = rhis_fhir_check_if_match(req, in.version);
+    if (rc == RHIS_OK) {
+        in.has_geo = has_geo;
+        in.lat = lat;
+        in.lon = lon;
+        if (active >= 0)
+            in.active = active;
+        in.version++;
+        in.updated_at = (int64_t)time(NULL);
+        rhis_stmt *st;
+        rc = rhis_db_query(db, &st,
+                           "UPDATE institution SET lat = ?, lon = ?,"
+                           " active = ?, version = ?, updated_at = ?"
+                           " WHERE id = ?",
+                           "");
+        if (rc == RHIS_OK) {
+            if (has_geo) {
+                rhis_db_bind_double(st, 1, lat);
+                rhis_db_bind_double(st, 2, lon);
+            } else {
+                rhis_db_bind_null(st, 1);
+                rhis_db_bind_null(st, 2);
+            }
+            rhis_db_bind_int64(st, 3, in.active);
+            rhis_db_bind_int64(st, 4, in.version);
+            rhis_db_bind_int64(st, 5, in.updated_at);
+            rhis_db_bind_int64(st, 6, id);
+            rc = rhis_db_step(st);
+            rhis_db_finalize(st);
+            if (rc == RHIS_DONE)
+                rc = RHIS_OK;
+        }
+    }
+    if (rc == RHIS_OK) {
+        req->audit_type = "Location";
+        req->audit_id = ids;
+        rc = rhis_req_audit(req, db, "U", "update", "Location", ids, 200);
+    }
+    if (rc == RHIS_OK)
+        rc = rhis_db_commit(db);
+    if (rc != RHIS_OK) {
+        req->audit_done = 0;
+        rhis_db_rollback(db);
+        if (req->err_status == rc)
+            return rc;
+        if (rc == RHIS_ENOTFOUND)
+            return rhis_req_errorf(req, rc, "Location/%s not found", ids);
+        return rhis_req_errorf(req, rc, "cannot store Location");
+    }
+    json_object *l = site_fhir(&in);
+    rhis_fhir_set_version(req, resp, in.version);
+    rhis_fhir_respond(resp, 200, l);
+    json_object_put(l);
+    return RHIS_OK;
 }
