@@ -42,6 +42,7 @@ build: $(BUILD)/CMakeCache.txt
 
 run: deps
 	@$(MAKE) --no-print-directory build
+	@sh web/build.sh
 	@if [ ! -s $(PWFILE) ]; then \
 	    umask 077; \
 	    head -c 24 /dev/urandom | base64 | tr -d '/+=\n' | head -c 20 > $(PWFILE); \
@@ -56,9 +57,6 @@ run: deps
 	fi
 	@if [ -f data/population-220221.csv ]; then \
 	    $(RHIS) import-population --db $(DB) data/population-220221.csv; \
-	fi
-	@if $(RHIS) demo --help >/dev/null 2>&1; then \
-	    : "demo data: comes with the demo subcommand (a later issue)"; \
 	fi
 	@echo
 	@echo "  RHIS is starting on http://$(LISTEN)/"

@@ -39,7 +39,7 @@ static const setting settings[] = {
     {"web_root", CONF_STR, S(web_root), "web", 1, 511,
      "directory of the static web UI"},
     {"data_dir", CONF_STR, S(data_dir), "data", 1, 511,
-     "directory of reference data (divisions.csv ...)"},
+     "directory of reference data (divisions.csv); read by rhis init"},
     {"threads", CONF_INT, S(threads), "4", 1, 64, "request threads"},
     {"db_pool", CONF_INT, S(db_pool), "8", 1, 256,
      "database connections shared by the request threads"},
