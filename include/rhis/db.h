@@ -82,6 +82,14 @@ rhis_status rhis_db_run(rhis_db *db, const char *sql, const char *types, ...);
 rhis_status rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
                                  const char *types, ...);
 
+/*
+ * Same, for a query expected to return at most one row: calls fill(st, out)
+ * on it.  RHIS_ENOTFOUND when there is no row.
+ */
+rhis_status rhis_db_query_row(rhis_db *db, void (*fill)(rhis_stmt *, void *),
+                              void *out, const char *sql, const char *types,
+                              ...);
+
 /* Applies pending migrations (src/db/migrations.c); *version gets the
  * schema version reached. */
 rhis_status rhis_db_migrate(rhis_db *db, int *version);

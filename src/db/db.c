@@ -284,6 +284,28 @@ rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
     return rc;
 }
 
+rhis_status
+rhis_db_query_row(rhis_db *db, void (*fill)(rhis_stmt *, void *), void *out,
+                  const char *sql, const char *types, ...)
+{
+    rhis_stmt *st;
+    va_list ap;
+    va_start(ap, types);
+    rhis_status rc = query_va(db, &st, sql, types, ap);
+    va_end(ap);
+    if (rc != RHIS_OK)
+        return rc;
+    rc = rhis_db_step(st);
+    if (rc == RHIS_ROW) {
+        fill(st, out);
+        rc = RHIS_OK;
+    } else if (rc == RHIS_DONE) {
+        rc = RHIS_ENOTFOUND;
+    }
+    rhis_db_finalize(st);
+    return rc;
+}
+
 /* The pool: a fixed array of connections and a free stack. */
 struct rhis_db_pool {
     pthread_mutex_t mu;

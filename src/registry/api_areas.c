@@ -25,33 +25,26 @@ typedef struct area_row {
     char edition[16];
 } area_row;
 
+static void
+area_row_fill(rhis_stmt *st, void *data)
+{
+    area_row *out = data;
+    snprintf(out->code, sizeof(out->code), "%s", rhis_db_column_text(st, 0));
+    snprintf(out->name, sizeof(out->name), "%s", rhis_db_column_text(st, 1));
+    out->level = (int)rhis_db_column_int64(st, 2);
+    const char *p = rhis_db_column_text(st, 3);
+    snprintf(out->parent, sizeof(out->parent), "%s", p != NULL ? p : "");
+    snprintf(out->edition, sizeof(out->edition), "%s",
+             rhis_db_column_text(st, 4));
+}
+
 static rhis_status
 area_load(rhis_db *db, const char *code, area_row *out)
 {
-    rhis_stmt *st;
-    rhis_status rc = rhis_db_query(db, &st,
-                                   "SELECT code, name, level, parent_code,"
-                                   " edition FROM area WHERE code = ?",
-                                   "s", code);
-    if (rc != RHIS_OK)
-        return rc;
-    rc = rhis_db_step(st);
-    if (rc == RHIS_ROW) {
-        snprintf(out->code, sizeof(out->code), "%s",
-                 rhis_db_column_text(st, 0));
-        snprintf(out->name, sizeof(out->name), "%s",
-                 rhis_db_column_text(st, 1));
-        out->level = (int)rhis_db_column_int64(st, 2);
-        const char *p = rhis_db_column_text(st, 3);
-        snprintf(out->parent, sizeof(out->parent), "%s", p != NULL ? p : "");
-        snprintf(out->edition, sizeof(out->edition), "%s",
-                 rhis_db_column_text(st, 4));
-        rc = RHIS_OK;
-    } else if (rc == RHIS_DONE) {
-        rc = RHIS_ENOTFOUND;
-    }
-    rhis_db_finalize(st);
-    return rc;
+    return rhis_db_query_row(db, area_row_fill, out,
+                             "SELECT code, name, level, parent_code,"
+                             " edition FROM area WHERE code = ?",
+                             "s", code);
 }
 
 /* Validates the {code} path parameter and loads the area (404 if none). */
@@ -633,13 +626,7 @@ api_location_search(rhis_req *req, rhis_resp *resp)
     json_object *b = rhis_fhir_bundle_new(req, &s, total);
     while ((rc = rhis_db_step(st)) == RHIS_ROW) {
         area_row a;
-        snprintf(a.code, sizeof(a.code), "%s", rhis_db_column_text(st, 0));
-        snprintf(a.name, sizeof(a.name), "%s", rhis_db_column_text(st, 1));
-        a.level = (int)rhis_db_column_int64(st, 2);
-        const char *p = rhis_db_column_text(st, 3);
-        snprintf(a.parent, sizeof(a.parent), "%s", p != NULL ? p : "");
-        snprintf(a.edition, sizeof(a.edition), "%s",
-                 rhis_db_column_text(st, 4));
+        area_row_fill(st, &a);
         rhis_fhir_bundle_add(req, b, area_location(&a), "Location");
     }
     rhis_db_finalize(st);

@@ -215,25 +215,19 @@ from_row(rhis_stmt *st, inst *in)
     in->updated_at = rhis_db_column_int64(st, 14);
 }
 
+static void
+fill_inst(rhis_stmt *st, void *out)
+{
+    from_row(st, out);
+}
+
 static rhis_status
 load(rhis_db *db, int64_t id, inst *out)
 {
-    rhis_stmt *st;
-    rhis_status rc = rhis_db_query(db, &st,
-                                   "SELECT " INST_COLS
-                                   " FROM institution i WHERE i.id = ?",
-                                   "i", id);
-    if (rc != RHIS_OK)
-        return rc;
-    rc = rhis_db_step(st);
-    if (rc == RHIS_ROW) {
-        from_row(st, out);
-        rc = RHIS_OK;
-    } else if (rc == RHIS_DONE) {
-        rc = RHIS_ENOTFOUND;
-    }
-    rhis_db_finalize(st);
-    return rc;
+    return rhis_db_query_row(db, fill_inst, out,
+                             "SELECT " INST_COLS
+                             " FROM institution i WHERE i.id = ?",
+                             "i", id);
 }
 
 /* ---- CSV import ---- */

@@ -121,35 +121,30 @@ prole_fhir(const prole *r)
     return o;
 }
 
+static void
+pract_row(rhis_stmt *st, void *out)
+{
+    pract *p = out;
+    memset(p, 0, sizeof(*p));
+    p->id = rhis_db_column_int64(st, 0);
+    snprintf(p->name, sizeof(p->name), "%s", rhis_db_column_text(st, 1));
+    const char *s = rhis_db_column_text(st, 2);
+    snprintf(p->sex, sizeof(p->sex), "%s", s != NULL ? s : "");
+    const char *l = rhis_db_column_text(st, 3);
+    snprintf(p->licence, sizeof(p->licence), "%s", l != NULL ? l : "");
+    p->active = (int)rhis_db_column_int64(st, 4);
+    p->version = rhis_db_column_int64(st, 5);
+    p->updated_at = rhis_db_column_int64(st, 6);
+}
+
 static rhis_status
 pract_load(rhis_db *db, int64_t id, pract *p)
 {
-    rhis_stmt *st;
-    rhis_status rc = rhis_db_query(db, &st,
-                                   "SELECT id, name, sex, licence_no, active,"
-                                   " version, updated_at FROM practitioner"
-                                   " WHERE id = ?",
-                                   "i", id);
-    if (rc != RHIS_OK)
-        return rc;
-    rc = rhis_db_step(st);
-    if (rc == RHIS_ROW) {
-        memset(p, 0, sizeof(*p));
-        p->id = rhis_db_column_int64(st, 0);
-        snprintf(p->name, sizeof(p->name), "%s", rhis_db_column_text(st, 1));
-        const char *s = rhis_db_column_text(st, 2);
-        snprintf(p->sex, sizeof(p->sex), "%s", s != NULL ? s : "");
-        const char *l = rhis_db_column_text(st, 3);
-        snprintf(p->licence, sizeof(p->licence), "%s", l != NULL ? l : "");
-        p->active = (int)rhis_db_column_int64(st, 4);
-        p->version = rhis_db_column_int64(st, 5);
-        p->updated_at = rhis_db_column_int64(st, 6);
-        rc = RHIS_OK;
-    } else if (rc == RHIS_DONE) {
-        rc = RHIS_ENOTFOUND;
-    }
-    rhis_db_finalize(st);
-    return rc;
+    return rhis_db_query_row(db, pract_row, p,
+                             "SELECT id, name, sex, licence_no, active,"
+                             " version, updated_at FROM practitioner"
+                             " WHERE id = ?",
+                             "i", id);
 }
 
 #define PROLE_COLS                                                           \
@@ -169,25 +164,19 @@ prole_row(rhis_stmt *st, prole *r)
     r->updated_at = rhis_db_column_int64(st, 6);
 }
 
+static void
+fill_prole(rhis_stmt *st, void *out)
+{
+    prole_row(st, out);
+}
+
 static rhis_status
 prole_load(rhis_db *db, int64_t id, prole *r)
 {
-    rhis_stmt *st;
-    rhis_status rc = rhis_db_query(db, &st,
-                                   "SELECT " PROLE_COLS
-                                   " FROM practitioner_role r WHERE r.id = ?",
-                                   "i", id);
-    if (rc != RHIS_OK)
-        return rc;
-    rc = rhis_db_step(st);
-    if (rc == RHIS_ROW) {
-        prole_row(st, r);
-        rc = RHIS_OK;
-    } else if (rc == RHIS_DONE) {
-        rc = RHIS_ENOTFOUND;
-    }
-    rhis_db_finalize(st);
-    return rc;
+    return rhis_db_query_row(db, fill_prole, r,
+                             "SELECT " PROLE_COLS
+                             " FROM practitioner_role r WHERE r.id = ?",
+                             "i", id);
 }
 
 static rhis_status
