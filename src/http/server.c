@@ -628,7 +628,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
     if (c == NULL)
         return MHD_NO; /* cannot happen: uri_log_cb always runs first */
 
-    switch (c->phase) {
+    switch (atomic_load(&c->phase)) {
     case PHASE_HEADERS: {
         c->req.method = rhis_arena_strdup(c->req.arena, method);
         client_address(c);
@@ -754,7 +754,7 @@ rhis_server_new(rhis_server **out, const rhis_config *conf, char *err,
     return RHIS_OK;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -772,7 +772,12 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 rhis_status
 rhis_server_run(rhis_server *srv)
 {
-    const rhis_config *conf = &srv->conf;
+    rhis_config *conf = &srv->conf;
+    if (conf->threads == 0) {
+        /* one per core: measured best on p99 (docs/performance.md) */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        conf->threads = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

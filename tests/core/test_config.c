@@ -32,7 +32,7 @@ defaults_come_from_the_table(void **state)
     assert_string_equal(c.listen, "127.0.0.1:8080");
     assert_string_equal(c.web_root, "web");
     assert_string_equal(c.data_dir, "data");
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 0);
     assert_int_equal(c.db_pool, 8);
     assert_int_equal(c.max_body_bytes, 1048576);
     assert_int_equal(c.json_max_depth, 32);
@@ -60,8 +60,8 @@ set_validates_integers_and_bounds(void **state)
                      RHIS_OK);
     assert_int_equal(rhis_config_set(&c, "threads", "65", err, sizeof(err)),
                      RHIS_EINVAL);
-    assert_string_equal(err, "threads: 65 is outside 1..64");
-    assert_int_equal(rhis_config_set(&c, "threads", "0", err, sizeof(err)),
+    assert_string_equal(err, "threads: 65 is outside 0..64");
+    assert_int_equal(rhis_config_set(&c, "threads", "-1", err, sizeof(err)),
                      RHIS_EINVAL);
     assert_int_equal(c.threads, 64); /* refused values change nothing */
     static const char *const notint[] = {"", "4x", "x", "1.5",
@@ -182,7 +182,7 @@ file_errors_name_file_and_line(void **state)
     rhis_config_defaults(&c);
     assert_int_equal(rhis_config_load_file(&c, path, err, sizeof(err)),
                      RHIS_EINVAL);
-    (void)snprintf(want, sizeof(want), "%s:3: threads: 99 is outside 1..64",
+    (void)snprintf(want, sizeof(want), "%s:3: threads: 99 is outside 0..64",
                    path);
     assert_string_equal(err, want);
     unlink(path);
@@ -301,7 +301,7 @@ describe_lists_types_defaults_and_ranges(void **state)
     rhis_config_describe(f);
     fclose(f);
     assert_non_null(strstr(out, "threads"));
-    assert_non_null(strstr(out, "range=1..64"));
+    assert_non_null(strstr(out, "range=0..64"));
     assert_non_null(strstr(out, "default=sqlite:rhis.db"));
     rhis_free(out);
 }
