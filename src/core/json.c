@@ -174,7 +174,9 @@ static int
 number(checker *c)
 {
     const unsigned char *s = c->s;
-    if (s[c->pos] == '-')
+    size_t start = c->pos;
+    int neg = s[c->pos] == '-';
+    if (neg)
         c->pos++;
     if (c->pos >= c->len)
         return fail(c, "bad number");
@@ -188,23 +190,36 @@ number(checker *c)
     } else {
         return fail(c, "bad number");
     }
+    size_t digits = c->pos - start - (size_t)neg;
+    int integer = 1;
     if (c->pos < c->len && s[c->pos] == '.') {
+        integer = 0;
         c->pos++;
-        size_t start = c->pos;
+        size_t fstart = c->pos;
         while (c->pos < c->len && s[c->pos] >= '0' && s[c->pos] <= '9')
             c->pos++;
-        if (c->pos == start)
+        if (c->pos == fstart)
             return fail(c, "digits expected after decimal point");
     }
     if (c->pos < c->len && (s[c->pos] == 'e' || s[c->pos] == 'E')) {
         c->pos++;
+        integer = 0;
         if (c->pos < c->len && (s[c->pos] == '+' || s[c->pos] == '-'))
             c->pos++;
-        size_t start = c->pos;
+        size_t estart = c->pos;
         while (c->pos < c->len && s[c->pos] >= '0' && s[c->pos] <= '9')
             c->pos++;
-        if (c->pos == start)
+        if (c->pos == estart)
             return fail(c, "digits expected in exponent");
+    }
+    if (integer && digits >= 19) {
+        /* json-c clamps integers outside int64 silently; refuse them */
+        const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+        if (digits > 19 ||
+            memcmp(s + start + (size_t)neg, lim, 19) > 0) {
+            c->pos = start;
+            return fail(c, "integer out of range (64-bit)");
+        }
     }
     return 0;
 }

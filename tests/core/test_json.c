@@ -351,6 +351,28 @@ top_level_scalars_parse(void **state)
     assert_int_equal(st, RHIS_OK);
 }
 
+static void
+integers_outside_int64_are_refused_not_clamped(void **state)
+{
+    (void)state;
+    char err[160];
+    assert_int_equal(parse("[9223372036854775807]", err, sizeof(err)),
+                     RHIS_OK);
+    assert_int_equal(parse("[-9223372036854775808]", err, sizeof(err)),
+                     RHIS_OK);
+    assert_int_equal(parse("[9223372036854775808]", err, sizeof(err)),
+                     RHIS_EINVAL);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(parse("[-9223372036854775809]", err, sizeof(err)),
+                     RHIS_EINVAL);
+    assert_int_equal(parse("{\"n\":99999999999999999999}", err,
+                           sizeof(err)),
+                     RHIS_EINVAL);
+    /* decimals of any size stay decimals (FHIR keeps their text) */
+    assert_int_equal(parse("[99999999999999999999.5]", err, sizeof(err)),
+                     RHIS_OK);
+}
+
 int
 main(void)
 {
@@ -370,6 +392,7 @@ main(void)
         cmocka_unit_test(new_fixed_keeps_trailing_zeros),
         cmocka_unit_test(typed_getters_check_types),
         cmocka_unit_test(top_level_scalars_parse),
+        cmocka_unit_test(integers_outside_int64_are_refused_not_clamped),
     };
     return cmocka_run_group_tests_name("core json", tests, NULL, NULL);
 }
