@@ -7,6 +7,8 @@
 #   1. build/       release-like (RelWithDebInfo), -Werror, ctest -j2
 #   2. build-asan/  Debug with address,undefined sanitizers, ctest -j2
 #   3. tools/checksrc.sh (counted as one test)
+#   4. tools/fuzz.sh: each libFuzzer target for RHIS_FUZZ_SECONDS (default 30;
+#      0 skips), counted as one test
 # Unit, storage, API, browser and fuzz-replay tests are all ctest tests.
 # The last line is "N passed, N failed"; the exit status is non-zero when
 # anything failed.
@@ -145,6 +147,22 @@ if "$root/tools/checksrc.sh"; then
     echo "checksrc: clean"
 else
     fail_stage "checksrc"
+fi
+
+# --- 4. fuzzing --------------------------------------------------------------
+# Each libFuzzer target runs RHIS_FUZZ_SECONDS (default 30) from the stored
+# corpus; the corpora themselves are replayed in both ctest runs above.
+# RHIS_FUZZ_SECONDS=0 skips this stage.
+fuzz_secs=${RHIS_FUZZ_SECONDS:-30}
+if [ "$fuzz_secs" != 0 ] && command -v clang >/dev/null 2>&1; then
+    note "fuzz: each target ${fuzz_secs}s (tools/fuzz.sh)"
+    if "$root/tools/fuzz.sh" "$fuzz_secs" > fuzz.log 2>&1; then
+        passed=$((passed + 1))
+        grep -E '^== fuzz_|stat::number_of_executed_units' fuzz.log || true
+    else
+        tail -40 fuzz.log
+        fail_stage "fuzz (see fuzz.log; crashers in build-fuzz/fuzz-out)"
+    fi
 fi
 
 elapsed=$(($(date +%s) - started))
