@@ -29,8 +29,8 @@ print_routes(void)
             snprintf(roles, sizeof(roles), "public");
         printf("%-7s %-40s %-5s %-6s %-40s %s\n", r[i].method, r[i].pattern,
                (r[i].flags & ROUTE_AUTH) != 0 ? "yes" : "no",
-               (r[i].flags & ROUTE_AUDIT) != 0   ? "read"
-               : (r[i].flags & ROUTE_WRITE) != 0 ? "write"
+               (r[i].flags & ROUTE_AUDIT) != 0   ? "yes"
+               : (r[i].flags & ROUTE_WRITE) != 0 ? "in-tx"
                                                  : "-",
                roles, r[i].summary);
     }
