@@ -11,10 +11,10 @@
 
 #include <stddef.h>
 
-#define RHIS_ASSERT(x)                                                       \
-    do {                                                                     \
-        if (!(x))                                                            \
-            rhis_assert_fail(#x, __FILE__, __LINE__);                        \
+#define RHIS_ASSERT(x)                                                         \
+    do {                                                                       \
+        if (!(x))                                                              \
+            rhis_assert_fail(#x, __FILE__, __LINE__);                          \
     } while (0)
 
 _Noreturn void rhis_assert_fail(const char *expr, const char *file, int line);

@@ -15,18 +15,18 @@
 #include "rhis/status.h"
 
 typedef struct rhis_audit_event {
-    int64_t user_id;          /* 0 = anonymous */
-    const char *username;     /* may be NULL */
-    const char *role;         /* may be NULL */
-    const char *action;       /* FHIR AuditEvent.action: C R U D E */
-    const char *operation;    /* e.g. "login", "read", "create", "search" */
-    const char *resource_type;/* e.g. "Organization"; may be NULL */
-    const char *resource_id;  /* may be NULL */
-    const char *patient_id;   /* the record's subject, if any */
-    int outcome;              /* HTTP status of the outcome */
-    const char *address;      /* client address */
+    int64_t user_id;           /* 0 = anonymous */
+    const char *username;      /* may be NULL */
+    const char *role;          /* may be NULL */
+    const char *action;        /* FHIR AuditEvent.action: C R U D E */
+    const char *operation;     /* e.g. "login", "read", "create", "search" */
+    const char *resource_type; /* e.g. "Organization"; may be NULL */
+    const char *resource_id;   /* may be NULL */
+    const char *patient_id;    /* the record's subject, if any */
+    int outcome;               /* HTTP status of the outcome */
+    const char *address;       /* client address */
     const char *request_id;
-    const char *detail;       /* short, never patient data */
+    const char *detail; /* short, never patient data */
 } rhis_audit_event;
 
 /* Appends one event on db (inside the caller's transaction if any). */

@@ -33,11 +33,11 @@ enum {
 typedef struct rhis_principal {
     int64_t user_id;
     char username[64];
-    unsigned role;          /* exactly one RHIS_ROLE_* bit */
-    char scope_area[16];    /* division-code prefix; "" = whole country */
+    unsigned role;             /* exactly one RHIS_ROLE_* bit */
+    char scope_area[16];       /* division-code prefix; "" = whole country */
     int64_t scope_institution; /* 0 when scoped by area */
-    char inst_area[16];     /* area code of scope_institution, if any */
-    int64_t expires;        /* token expiry, unix seconds */
+    char inst_area[16];        /* area code of scope_institution, if any */
+    int64_t expires;           /* token expiry, unix seconds */
 } rhis_principal;
 
 /* "admin" -> RHIS_ROLE_ADMIN; 0 if unknown. */
@@ -63,12 +63,17 @@ int rhis_auth_verify_password(const char *hash, const char *pw);
  * existing institution.  RHIS_ECONFLICT if the username exists,
  * RHIS_EINVAL (message in err) for an unknown role/scope/weak password.
  */
-rhis_status rhis_auth_user_add(rhis_db *db, const char *username,
-                               const char *role, const char *scope,
-                               const char *password, char *err,
+rhis_status rhis_auth_user_add(rhis_db *db,
+                               const char *username,
+                               const char *role,
+                               const char *scope,
+                               const char *password,
+                               char *err,
                                size_t errlen);
-rhis_status rhis_auth_user_set_password(rhis_db *db, const char *username,
-                                        const char *password, char *err,
+rhis_status rhis_auth_user_set_password(rhis_db *db,
+                                        const char *username,
+                                        const char *password,
+                                        char *err,
                                         size_t errlen);
 rhis_status rhis_auth_user_disable(rhis_db *db, const char *username);
 
@@ -77,13 +82,16 @@ rhis_status rhis_auth_user_disable(rhis_db *db, const char *username);
  * threads) and on success issues a token: *token (43 chars + NUL) is the
  * secret shown once, only its hash is stored.
  */
-rhis_status rhis_auth_login(rhis_db *db, const char *username,
-                            const char *password, int ttl_seconds,
-                            char token[64], int64_t *expires,
+rhis_status rhis_auth_login(rhis_db *db,
+                            const char *username,
+                            const char *password,
+                            int ttl_seconds,
+                            char token[64],
+                            int64_t *expires,
                             int64_t *user_id);
 /* Resolves a bearer token; RHIS_EUNAUTH if unknown, revoked or expired. */
-rhis_status rhis_auth_token_check(rhis_db *db, const char *token,
-                                  rhis_principal *out);
+rhis_status
+rhis_auth_token_check(rhis_db *db, const char *token, rhis_principal *out);
 rhis_status rhis_auth_token_revoke(rhis_db *db, const char *token);
 
 #endif

@@ -22,14 +22,14 @@ typedef struct rhis_csv {
     FILE *f;
     const char *mem; /* or parse from memory */
     size_t mem_len, mem_pos;
-    long line;       /* line number of the record last returned */
+    long line; /* line number of the record last returned */
     long next_line;
     rhis_buf rec;
     char *fields[RHIS_CSV_MAX_FIELDS];
 } rhis_csv;
 
-rhis_status rhis_csv_open(rhis_csv *c, const char *path, char *err,
-                          size_t errlen);
+rhis_status
+rhis_csv_open(rhis_csv *c, const char *path, char *err, size_t errlen);
 /* Reads from a memory buffer (borrowed for the reader's lifetime). */
 void rhis_csv_open_mem(rhis_csv *c, const char *data, size_t len);
 /*

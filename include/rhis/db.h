@@ -28,8 +28,8 @@ typedef enum rhis_dialect {
  * "postgresql://..." / "postgres://...".  *out is NULL on failure; err (if
  * not NULL) receives a message.
  */
-rhis_status rhis_db_open(rhis_db **out, const char *url, char *err,
-                         size_t errlen);
+rhis_status
+rhis_db_open(rhis_db **out, const char *url, char *err, size_t errlen);
 /* NULL is a no-op.  Finalize statements first. */
 void rhis_db_close(rhis_db *db);
 rhis_dialect rhis_db_dialect(const rhis_db *db);
@@ -73,21 +73,24 @@ void rhis_db_rollback(rhis_db *db);
  * character per '?': 'i' int64_t, 'd' double, 's' const char * (NULL binds
  * NULL), 'n' SQL NULL (no argument).  *out is the ready statement.
  */
-rhis_status rhis_db_query(rhis_db *db, rhis_stmt **out, const char *sql,
-                          const char *types, ...);
+rhis_status rhis_db_query(
+    rhis_db *db, rhis_stmt **out, const char *sql, const char *types, ...);
 /* Same, then steps to the end and finalizes. */
 rhis_status rhis_db_run(rhis_db *db, const char *sql, const char *types, ...);
 /* Same, and returns the first column of the first row as int64 in *out
  * (RHIS_ENOTFOUND when there is no row). */
-rhis_status rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
-                                 const char *types, ...);
+rhis_status rhis_db_scalar_int64(
+    rhis_db *db, int64_t *out, const char *sql, const char *types, ...);
 
 /*
  * Same, for a query expected to return at most one row: calls fill(st, out)
  * on it.  RHIS_ENOTFOUND when there is no row.
  */
-rhis_status rhis_db_query_row(rhis_db *db, void (*fill)(rhis_stmt *, void *),
-                              void *out, const char *sql, const char *types,
+rhis_status rhis_db_query_row(rhis_db *db,
+                              void (*fill)(rhis_stmt *, void *),
+                              void *out,
+                              const char *sql,
+                              const char *types,
                               ...);
 
 /* Applies pending migrations (src/db/migrations.c); *version gets the
@@ -100,8 +103,8 @@ int rhis_db_schema_version_latest(void);
  * PostgreSQL.  Both at the latest schema; dst without users, institutions,
  * practitioners or audit events.  All or nothing.  *rows counts rows.
  */
-rhis_status rhis_db_copy(rhis_db *src, rhis_db *dst, int64_t *rows,
-                         char *err, size_t errlen);
+rhis_status rhis_db_copy(
+    rhis_db *src, rhis_db *dst, int64_t *rows, char *err, size_t errlen);
 
 /*
  * A fixed-size pool of connections to one URL, shared by the request
@@ -109,11 +112,10 @@ rhis_status rhis_db_copy(rhis_db *src, rhis_db *dst, int64_t *rows,
  * returns RHIS_EBUSY when none frees up.
  */
 typedef struct rhis_db_pool rhis_db_pool;
-rhis_status rhis_db_pool_new(rhis_db_pool **out, const char *url, int size,
-                             char *err, size_t errlen);
+rhis_status rhis_db_pool_new(
+    rhis_db_pool **out, const char *url, int size, char *err, size_t errlen);
 void rhis_db_pool_free(rhis_db_pool *p);
-rhis_status rhis_db_pool_get(rhis_db_pool *p, int timeout_ms,
-                             rhis_db **out);
+rhis_status rhis_db_pool_get(rhis_db_pool *p, int timeout_ms, rhis_db **out);
 /* Returns db to the pool; rolls back any transaction left open. */
 void rhis_db_pool_put(rhis_db_pool *p, rhis_db *db);
 

@@ -16,22 +16,24 @@
 #include "rhis/http.h"
 
 #define RHIS_FHIR_MAX_COUNT 1000
-#define RHIS_SQL_MAX_TERMS 24
+#define RHIS_SQL_MAX_TERMS  24
 
 typedef struct rhis_fhir_search {
-    int count;      /* _count, 1..RHIS_FHIR_MAX_COUNT */
-    int64_t offset; /* _offset (our paging cursor) */
+    int count;         /* _count, 1..RHIS_FHIR_MAX_COUNT */
+    int64_t offset;    /* _offset (our paging cursor) */
     int summary_count; /* _summary=count */
 } rhis_fhir_search;
 
 /* Reads _count, _offset and _summary; errors are recorded on req. */
-rhis_status rhis_fhir_search_init(rhis_req *req, rhis_fhir_search *s,
-                                  int default_count);
+rhis_status
+rhis_fhir_search_init(rhis_req *req, rhis_fhir_search *s, int default_count);
 /* True for parameters every search accepts (_count, _offset, ...). */
 int rhis_fhir_is_control_param(const char *key);
 /* Parses a positive integer id named `what`; 400 on anything else. */
-rhis_status rhis_fhir_parse_id(rhis_req *req, const char *what,
-                               const char *v, int64_t *out);
+rhis_status rhis_fhir_parse_id(rhis_req *req,
+                               const char *what,
+                               const char *v,
+                               int64_t *out);
 
 /*
  * A conjunction of fixed SQL terms from the code (never from input), each
@@ -49,22 +51,32 @@ typedef struct rhis_sql_where {
 
 void rhis_sql_where_init(rhis_sql_where *w);
 /* Adds "AND term"; type is 'i' (ival), 's' (sval) or 0. */
-void rhis_sql_where_add(rhis_sql_where *w, const char *term, char type,
-                        int64_t ival, const char *sval);
+void rhis_sql_where_add(rhis_sql_where *w,
+                        const char *term,
+                        char type,
+                        int64_t ival,
+                        const char *sval);
 void rhis_sql_where_add_double(rhis_sql_where *w, const char *term, double v);
 /* SELECT COUNT(*) FROM table WHERE ... */
-rhis_status rhis_sql_where_count(rhis_db *db, const rhis_sql_where *w,
-                                 const char *table, int64_t *out);
+rhis_status rhis_sql_where_count(rhis_db *db,
+                                 const rhis_sql_where *w,
+                                 const char *table,
+                                 int64_t *out);
 /* select_sql WHERE ... order LIMIT count OFFSET offset; *out ready. */
-rhis_status rhis_sql_where_select(rhis_db *db, const rhis_sql_where *w,
-                                  const char *select_sql, const char *order,
-                                  int count, int64_t offset,
+rhis_status rhis_sql_where_select(rhis_db *db,
+                                  const rhis_sql_where *w,
+                                  const char *select_sql,
+                                  const char *order,
+                                  int count,
+                                  int64_t offset,
                                   rhis_stmt **out);
 
 /* FHIR date search value with optional prefix (eq ge le gt lt) on a column
  * holding unix milliseconds / seconds / ISO date text. */
-rhis_status rhis_fhir_where_date_ms(rhis_req *req, rhis_sql_where *w,
-                                    const char *column, const char *value);
+rhis_status rhis_fhir_where_date_ms(rhis_req *req,
+                                    rhis_sql_where *w,
+                                    const char *column,
+                                    const char *value);
 
 /* Formats unix milliseconds as a FHIR instant (UTC). */
 void rhis_fhir_instant_ms(int64_t ms, char *out, size_t len);
@@ -72,11 +84,13 @@ void rhis_fhir_instant(int64_t sec, char *out, size_t len);
 
 /* A searchset Bundle with total and self/next/previous links built from
  * the request's own query. */
-json_object *rhis_fhir_bundle_new(rhis_req *req, const rhis_fhir_search *s,
-                                  int64_t total);
+json_object *
+rhis_fhir_bundle_new(rhis_req *req, const rhis_fhir_search *s, int64_t total);
 /* Takes ownership of resource. */
-void rhis_fhir_bundle_add(rhis_req *req, json_object *bundle,
-                          json_object *resource, const char *type);
+void rhis_fhir_bundle_add(rhis_req *req,
+                          json_object *bundle,
+                          json_object *resource,
+                          const char *type);
 /* Answers with Content-Type application/fhir+json. */
 void rhis_fhir_respond(rhis_resp *resp, int status, json_object *obj);
 

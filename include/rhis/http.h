@@ -20,7 +20,7 @@
 #include "rhis/db.h"
 #include "rhis/status.h"
 
-#define RHIS_MAX_PATH_PARAMS 6
+#define RHIS_MAX_PATH_PARAMS  6
 #define RHIS_MAX_QUERY_PARAMS 64
 
 /* Route flags: policy the dispatcher applies before the handler runs. */
@@ -42,7 +42,7 @@ typedef struct rhis_route {
     const char *pattern; /* "/fhir/Organization/{id}", "/web/{*path}" */
     rhis_handler fn;
     unsigned flags;
-    unsigned roles;      /* RHIS_ROLE_* bits admitted; ignored without AUTH */
+    unsigned roles; /* RHIS_ROLE_* bits admitted; ignored without AUTH */
     const char *summary;
 } rhis_route;
 
@@ -62,12 +62,12 @@ typedef struct rhis_query {
  * RHIS_EINVAL on bad percent-encoding, invalid UTF-8 or NUL; RHIS_ETOOBIG on
  * more than RHIS_MAX_QUERY_PARAMS pairs.
  */
-rhis_status rhis_query_parse(rhis_arena *a, const char *qs, size_t len,
-                             rhis_query *q);
+rhis_status
+rhis_query_parse(rhis_arena *a, const char *qs, size_t len, rhis_query *q);
 /* Percent-decodes [s, s+len) into a NUL-terminated arena string; NULL if
  * malformed.  plus_is_space turns '+' into ' ' (query strings only). */
-char *rhis_url_decode(rhis_arena *a, const char *s, size_t len,
-                      int plus_is_space);
+char *
+rhis_url_decode(rhis_arena *a, const char *s, size_t len, int plus_is_space);
 
 typedef struct rhis_route_match {
     const rhis_route *route;
@@ -81,9 +81,12 @@ typedef struct rhis_route_match {
  * set, RHIS_EMETHOD if the path matched but no method did, RHIS_ENOTFOUND
  * otherwise.  Parameter values are arena copies.
  */
-rhis_status rhis_route_find(const rhis_route *table, size_t n,
-                            const char *method, const char *path,
-                            rhis_arena *a, rhis_route_match *m);
+rhis_status rhis_route_find(const rhis_route *table,
+                            size_t n,
+                            const char *method,
+                            const char *path,
+                            rhis_arena *a,
+                            rhis_route_match *m);
 
 /* The route table (src/http/routes.c). */
 const rhis_route *rhis_routes(size_t *n);
@@ -98,24 +101,24 @@ struct rhis_req {
     rhis_query query;
     char request_id[24];
     const char *client_addr;
-    const char *body;      /* NUL-terminated, body_len bytes */
+    const char *body; /* NUL-terminated, body_len bytes */
     size_t body_len;
     rhis_route_match match;
     const rhis_principal *user; /* NULL when not authenticated */
     rhis_principal principal_store;
     const rhis_config *conf;
     struct rhis_server *srv;
-    void *conn;            /* struct MHD_Connection *, for headers */
-    rhis_db *db;           /* lazily taken from the pool */
+    void *conn;  /* struct MHD_Connection *, for headers */
+    rhis_db *db; /* lazily taken from the pool */
     /* error reported by the handler or a phase */
     rhis_status err_status;
     char err_text[512];
-    const char *err_expr;  /* FHIR OperationOutcome.issue.expression */
+    const char *err_expr; /* FHIR OperationOutcome.issue.expression */
     /* what the dispatcher audits for ROUTE_AUDIT routes */
     const char *audit_type;
     const char *audit_id;
     const char *audit_patient;
-    int audit_done;        /* the handler wrote its own audit event */
+    int audit_done; /* the handler wrote its own audit event */
     /* Set by a handler whose work is slow (password hashing): the server
      * suspends the connection and runs defer_fn(req, resp) on a bounded
      * worker pool, off the request threads, then resumes and answers. */
@@ -145,22 +148,29 @@ rhis_status rhis_req_db(rhis_req *req, rhis_db **out);
  * error and returns it.  *out is owned by the request (freed with it). */
 rhis_status rhis_req_json(rhis_req *req, json_object **out);
 /* Records an error for the response and returns st. */
-rhis_status rhis_req_errorf(rhis_req *req, rhis_status st, const char *fmt,
-                            ...) __attribute__((format(printf, 3, 4)));
+rhis_status rhis_req_errorf(rhis_req *req, rhis_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Records which element of the input is at fault (FHIRPath-like). */
 void rhis_req_error_expr(rhis_req *req, const char *expr);
 /* RHIS_EFORBIDDEN (recorded, with a message) if code is outside the
  * caller's area scope. */
 rhis_status rhis_req_check_area(rhis_req *req, const char *code);
 /* Writes an audit event for this request on db (handler-owned tx). */
-rhis_status rhis_req_audit(rhis_req *req, rhis_db *db, const char *action,
-                           const char *operation, const char *rtype,
-                           const char *rid, int outcome);
+rhis_status rhis_req_audit(rhis_req *req,
+                           rhis_db *db,
+                           const char *action,
+                           const char *operation,
+                           const char *rtype,
+                           const char *rid,
+                           int outcome);
 
 /* Takes a reference on obj's serialisation (obj may be freed after). */
 void rhis_resp_json(rhis_resp *resp, int status, json_object *obj);
-void rhis_resp_text(rhis_resp *resp, int status, const char *ctype,
-                    const char *text, size_t len);
+void rhis_resp_text(rhis_resp *resp,
+                    int status,
+                    const char *ctype,
+                    const char *text,
+                    size_t len);
 /* Adds a header; name and value must outlive the response (arena). */
 void rhis_resp_header(rhis_resp *resp, const char *name, const char *value);
 
@@ -168,8 +178,11 @@ void rhis_resp_header(rhis_resp *resp, const char *name, const char *value);
 int rhis_http_code(rhis_status st);
 const char *rhis_fhir_issue_code(rhis_status st);
 /* Fills resp with an OperationOutcome for st and text. */
-void rhis_resp_error(rhis_resp *resp, rhis_status st, const char *text,
-                     const char *expr, const char *request_id);
+void rhis_resp_error(rhis_resp *resp,
+                     rhis_status st,
+                     const char *text,
+                     const char *expr,
+                     const char *request_id);
 
 /* Writes the Prometheus text exposition of the server's counters. */
 void rhis_server_metrics_write(struct rhis_server *srv, rhis_buf *out);
@@ -177,15 +190,20 @@ void rhis_server_metrics_write(struct rhis_server *srv, rhis_buf *out);
 /* Login throttling shared by all request threads (src/http/ratelimit.c):
  * returns RHIS_ERATE when key has seen `limit` hits within `window`
  * seconds; otherwise records a hit when `record` is true. */
-rhis_status rhis_ratelimit_hit(struct rhis_server *srv, const char *key,
-                               int limit, int window, int record);
+rhis_status rhis_ratelimit_hit(struct rhis_server *srv,
+                               const char *key,
+                               int limit,
+                               int window,
+                               int record);
 /* Forgets the hits of key (after a successful login). */
 void rhis_ratelimit_clear(struct rhis_server *srv, const char *key);
 
 /* Server lifecycle (src/http/server.c). */
 typedef struct rhis_server rhis_server;
-rhis_status rhis_server_new(rhis_server **out, const rhis_config *conf,
-                            char *err, size_t errlen);
+rhis_status rhis_server_new(rhis_server **out,
+                            const rhis_config *conf,
+                            char *err,
+                            size_t errlen);
 /* Blocks until SIGTERM/SIGINT, then stops accepting, finishes in-flight
  * requests within conf->shutdown_grace and returns. */
 rhis_status rhis_server_run(rhis_server *srv);

@@ -23,8 +23,12 @@
  * the caller (json_object_put).  On failure *out is NULL and errbuf holds a
  * message naming the byte offset and the fault.
  */
-rhis_status rhis_json_parse(const char *text, size_t len, int max_depth,
-                            json_object **out, char *errbuf, size_t errlen);
+rhis_status rhis_json_parse(const char *text,
+                            size_t len,
+                            int max_depth,
+                            json_object **out,
+                            char *errbuf,
+                            size_t errlen);
 
 /* Serialises without escaping '/' and without spaces; borrowed string valid
  * until obj is freed or serialised again. */
@@ -42,7 +46,6 @@ const char *rhis_json_get_str(json_object *obj, const char *key);
 json_object *rhis_json_get(json_object *obj, const char *key);
 /* Returns RHIS_OK and sets *out if key holds an integer, RHIS_ENOTFOUND if
  * absent, RHIS_EINVAL if of another type. */
-rhis_status rhis_json_get_int(json_object *obj, const char *key,
-                              int64_t *out);
+rhis_status rhis_json_get_int(json_object *obj, const char *key, int64_t *out);
 
 #endif

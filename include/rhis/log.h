@@ -12,10 +12,10 @@ enum { RHIS_LOG_ERR = 0, RHIS_LOG_WARN, RHIS_LOG_INFO, RHIS_LOG_DEBUG };
 extern int rhis_log_level;
 
 /* Skips argument evaluation below the threshold (Redis serverLog). */
-#define rhis_log(level, ...)                                                 \
-    do {                                                                     \
-        if ((level) <= rhis_log_level)                                       \
-            rhis_log_raw((level), __VA_ARGS__);                              \
+#define rhis_log(level, ...)                                                   \
+    do {                                                                       \
+        if ((level) <= rhis_log_level)                                         \
+            rhis_log_raw((level), __VA_ARGS__);                                \
     } while (0)
 
 void rhis_log_raw(int level, const char *fmt, ...)

@@ -29,9 +29,8 @@ void rhis_area_parent_code(const char *code, char *out, size_t len);
  * table in one transaction, skipping codes already present.  *added counts
  * new rows.  Errors name the line.
  */
-rhis_status rhis_registry_load_divisions(rhis_db *db, const char *path,
-                                         int64_t *added, char *err,
-                                         size_t errlen);
+rhis_status rhis_registry_load_divisions(
+    rhis_db *db, const char *path, int64_t *added, char *err, size_t errlen);
 
 /*
  * Imports population denominators from CSV
@@ -40,18 +39,16 @@ rhis_status rhis_registry_load_divisions(rhis_db *db, const char *path,
  * rejects the file with its line number.  Existing rows for the same key
  * are replaced.
  */
-rhis_status rhis_registry_import_population(rhis_db *db, const char *path,
-                                            int64_t *rows, char *err,
-                                            size_t errlen);
+rhis_status rhis_registry_import_population(
+    rhis_db *db, const char *path, int64_t *rows, char *err, size_t errlen);
 
 /*
  * Imports institutions from CSV "code,name,tier,grade,ownership,area_code,
  * beds_approved,beds_open,lat,lon" (UTF-8); validated like the API; all or
  * nothing; rows whose code exists are skipped (idempotent).
  */
-rhis_status rhis_registry_import_institutions(rhis_db *db, const char *path,
-                                              int64_t *added, char *err,
-                                              size_t errlen);
+rhis_status rhis_registry_import_institutions(
+    rhis_db *db, const char *path, int64_t *added, char *err, size_t errlen);
 
 /* Tier and grade vocabularies: value -> Chinese label, NULL if unknown. */
 const char *rhis_tier_label(const char *tier);

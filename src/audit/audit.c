@@ -58,22 +58,21 @@ to_fhir(rhis_stmt *st)
     const char *op = rhis_db_column_text(st, 6);
     json_object_object_add(
         ae, "type",
-        coding("http://terminology.hl7.org/CodeSystem/audit-event-type",
-               "rest", "RESTful Operation"));
+        coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
+               "RESTful Operation"));
     json_object *sub = json_object_new_array();
-    json_object_array_add(sub, coding("urn:rhis:operation",
-                                      op != NULL ? op : "unknown", NULL));
+    json_object_array_add(
+        sub, coding("urn:rhis:operation", op != NULL ? op : "unknown", NULL));
     json_object_object_add(ae, "subtype", sub);
     json_object_object_add(ae, "action",
                            json_object_new_string(rhis_db_column_text(st, 5)));
     json_object_object_add(ae, "recorded", json_object_new_string(when));
     int outcome = (int)rhis_db_column_int64(st, 10);
     /* 0 success, 4 minor failure (refused), 8 serious failure */
-    json_object_object_add(
-        ae, "outcome",
-        json_object_new_string(outcome < 400 ? "0"
-                               : outcome < 500 ? "4"
-                                               : "8"));
+    json_object_object_add(ae, "outcome",
+                           json_object_new_string(outcome < 400   ? "0"
+                                                  : outcome < 500 ? "4"
+                                                                  : "8"));
     char desc[32];
     snprintf(desc, sizeof(desc), "HTTP %d", outcome);
     json_object_object_add(ae, "outcomeDesc", json_object_new_string(desc));
@@ -92,9 +91,9 @@ to_fhir(rhis_stmt *st)
         json_object_object_add(who, "identifier", ident);
     }
     const char *uname = rhis_db_column_text(st, 3);
-    json_object_object_add(who, "display",
-                           json_object_new_string(uname != NULL ? uname
-                                                                : "anonymous"));
+    json_object_object_add(
+        who, "display",
+        json_object_new_string(uname != NULL ? uname : "anonymous"));
     json_object_object_add(agent, "who", who);
     const char *role = rhis_db_column_text(st, 4);
     if (role != NULL) {
@@ -202,12 +201,12 @@ api_auditevent_search(rhis_req *req, rhis_resp *resp)
         } else if (strcmp(k, "entity") == 0) {
             const char *slash = strchr(v, '/');
             if (slash == NULL)
-                rc = rhis_req_errorf(req, RHIS_EINVAL,
-                                     "entity must be Type/id");
+                rc =
+                    rhis_req_errorf(req, RHIS_EINVAL, "entity must be Type/id");
             else {
-                rhis_sql_where_add(&w, "resource_type = ?", 's', 0,
-                                   rhis_arena_strndup(req->arena, v,
-                                                      (size_t)(slash - v)));
+                rhis_sql_where_add(
+                    &w, "resource_type = ?", 's', 0,
+                    rhis_arena_strndup(req->arena, v, (size_t)(slash - v)));
                 rhis_sql_where_add(&w, "resource_id = ?", 's', 0, slash + 1);
             }
         } else if (strcmp(k, "patient") == 0) {
@@ -223,8 +222,8 @@ api_auditevent_search(rhis_req *req, rhis_resp *resp)
             if (strcmp(v, "0") == 0)
                 rhis_sql_where_add(&w, "outcome < 400", 0, 0, NULL);
             else if (strcmp(v, "4") == 0)
-                rhis_sql_where_add(&w, "outcome >= 400 AND outcome < 500", 0,
-                                   0, NULL);
+                rhis_sql_where_add(&w, "outcome >= 400 AND outcome < 500", 0, 0,
+                                   NULL);
             else if (strcmp(v, "8") == 0)
                 rhis_sql_where_add(&w, "outcome >= 500", 0, 0, NULL);
             else

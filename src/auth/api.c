@@ -126,10 +126,8 @@ api_login(rhis_req *req, rhis_resp *resp)
     }
     login_args *a = rhis_arena_calloc(req->arena, sizeof(*a));
     rhis_arena_defer(req->arena, wipe, a);
-    snprintf(a->username, sizeof(a->username), "%s",
-             json_object_get_string(u));
-    snprintf(a->password, sizeof(a->password), "%s",
-             json_object_get_string(p));
+    snprintf(a->username, sizeof(a->username), "%s", json_object_get_string(u));
+    snprintf(a->password, sizeof(a->password), "%s", json_object_get_string(p));
     snprintf(a->user_key, sizeof(a->user_key), "u:%s", a->username);
     snprintf(a->addr_key, sizeof(a->addr_key), "a:%s", req->client_addr);
     /* per address: every attempt counts; per user: failures count */
@@ -137,9 +135,9 @@ api_login(rhis_req *req, rhis_resp *resp)
                            req->conf->login_rate_window, 1) != RHIS_OK ||
         rhis_ratelimit_hit(req->srv, a->user_key, req->conf->login_rate_user,
                            req->conf->login_rate_window, 0) != RHIS_OK) {
-        rhis_resp_header(resp, "Retry-After",
-                         rhis_arena_printf(req->arena, "%d",
-                                           req->conf->login_rate_window));
+        rhis_resp_header(
+            resp, "Retry-After",
+            rhis_arena_printf(req->arena, "%d", req->conf->login_rate_window));
         return rhis_req_errorf(req, RHIS_ERATE,
                                "too many login attempts; wait %d seconds",
                                req->conf->login_rate_window);
@@ -182,8 +180,8 @@ api_me(rhis_req *req, rhis_resp *resp)
     json_object_object_add(o, "username", json_object_new_string(p->username));
     json_object_object_add(o, "role",
                            json_object_new_string(rhis_role_name(p->role)));
-    const char *scope = p->scope_institution != 0 ? p->inst_area
-                                                  : p->scope_area;
+    const char *scope =
+        p->scope_institution != 0 ? p->inst_area : p->scope_area;
     json_object_object_add(o, "scope_area", json_object_new_string(scope));
     json_object_object_add(o, "scope_institution",
                            p->scope_institution != 0
@@ -193,8 +191,8 @@ api_me(rhis_req *req, rhis_resp *resp)
     rhis_db *db;
     if (scope[0] != '\0' && rhis_req_db(req, &db) == RHIS_OK) {
         rhis_stmt *st;
-        if (rhis_db_query(db, &st, "SELECT name FROM area WHERE code = ?",
-                          "s", scope) == RHIS_OK) {
+        if (rhis_db_query(db, &st, "SELECT name FROM area WHERE code = ?", "s",
+                          scope) == RHIS_OK) {
             if (rhis_db_step(st) == RHIS_ROW)
                 json_object_object_add(
                     o, "scope_area_name",

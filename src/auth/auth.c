@@ -9,8 +9,8 @@
  */
 #include <pthread.h>
 #include <sodium.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,8 +63,8 @@ rhis_roles_format(unsigned mask, char *buf, size_t len)
     for (size_t i = 0; i < NROLES; i++) {
         if ((mask & roles[i].bit) == 0)
             continue;
-        int w = snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "",
-                         roles[i].name);
+        int w =
+            snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "", roles[i].name);
         if (w < 0 || (size_t)w >= len - n)
             break;
         n += (size_t)w;
@@ -74,8 +74,8 @@ rhis_roles_format(unsigned mask, char *buf, size_t len)
 int
 rhis_principal_covers_area(const rhis_principal *p, const char *code)
 {
-    const char *scope = p->scope_institution != 0 ? p->inst_area
-                                                  : p->scope_area;
+    const char *scope =
+        p->scope_institution != 0 ? p->inst_area : p->scope_area;
     size_t n = strlen(scope);
     if (n == 0)
         return p->scope_institution == 0; /* unrestricted */
@@ -128,8 +128,12 @@ valid_username(const char *u)
 }
 
 rhis_status
-rhis_auth_user_add(rhis_db *db, const char *username, const char *role,
-                   const char *scope, const char *password, char *err,
+rhis_auth_user_add(rhis_db *db,
+                   const char *username,
+                   const char *role,
+                   const char *scope,
+                   const char *password,
+                   char *err,
                    size_t errlen)
 {
     if (!valid_username(username)) {
@@ -158,8 +162,8 @@ rhis_auth_user_add(rhis_db *db, const char *username, const char *role,
         }
         int64_t found;
         if (rhis_db_scalar_int64(db, &found,
-                                 "SELECT id FROM institution WHERE id = ?",
-                                 "i", (int64_t)v) != RHIS_OK) {
+                                 "SELECT id FROM institution WHERE id = ?", "i",
+                                 (int64_t)v) != RHIS_OK) {
             snprintf(err, errlen, "scope '%s': no such institution", scope);
             return RHIS_EINVAL;
         }
@@ -200,14 +204,16 @@ rhis_auth_user_add(rhis_db *db, const char *username, const char *role,
     if (rc == RHIS_ECONFLICT)
         snprintf(err, errlen, "user '%s' already exists", username);
     else if (rc != RHIS_OK)
-        snprintf(err, errlen, "cannot store the user: %s",
-                 rhis_db_errmsg(db));
+        snprintf(err, errlen, "cannot store the user: %s", rhis_db_errmsg(db));
     return rc;
 }
 
 rhis_status
-rhis_auth_user_set_password(rhis_db *db, const char *username,
-                            const char *password, char *err, size_t errlen)
+rhis_auth_user_set_password(rhis_db *db,
+                            const char *username,
+                            const char *password,
+                            char *err,
+                            size_t errlen)
 {
     rhis_status rc = rhis_auth_password_check(password, err, errlen);
     if (rc != RHIS_OK)
@@ -234,8 +240,9 @@ rhis_auth_user_set_password(rhis_db *db, const char *username,
         rc = rhis_db_commit(db);
     if (rc != RHIS_OK) {
         rhis_db_rollback(db);
-        snprintf(err, errlen, rc == RHIS_ENOTFOUND ? "no such user '%s'"
-                                                   : "cannot update '%s'",
+        snprintf(err, errlen,
+                 rc == RHIS_ENOTFOUND ? "no such user '%s'"
+                                      : "cannot update '%s'",
                  username);
     }
     return rc;
@@ -286,8 +293,12 @@ make_dummy(void)
 }
 
 rhis_status
-rhis_auth_login(rhis_db *db, const char *username, const char *password,
-                int ttl_seconds, char token[64], int64_t *expires,
+rhis_auth_login(rhis_db *db,
+                const char *username,
+                const char *password,
+                int ttl_seconds,
+                char token[64],
+                int64_t *expires,
                 int64_t *user_id)
 {
     /* hashing against a dummy keeps an unknown user as slow as a known
@@ -372,9 +383,8 @@ rhis_auth_token_check(rhis_db *db, const char *token, rhis_principal *out)
         const char *sa = rhis_db_column_text(st, 3);
         snprintf(out->scope_area, sizeof(out->scope_area), "%s",
                  sa != NULL ? sa : "");
-        out->scope_institution = rhis_db_column_is_null(st, 4)
-                                     ? 0
-                                     : rhis_db_column_int64(st, 4);
+        out->scope_institution =
+            rhis_db_column_is_null(st, 4) ? 0 : rhis_db_column_int64(st, 4);
         const char *ia = rhis_db_column_text(st, 5);
         snprintf(out->inst_area, sizeof(out->inst_area), "%s",
                  ia != NULL ? ia : "");
@@ -392,7 +402,6 @@ rhis_auth_token_revoke(rhis_db *db, const char *token)
 {
     char th[65];
     token_hash(token, th);
-    return rhis_db_run(db,
-                       "UPDATE auth_token SET revoked = 1 WHERE token_hash = ?",
-                       "s", th);
+    return rhis_db_run(
+        db, "UPDATE auth_token SET revoked = 1 WHERE token_hash = ?", "s", th);
 }

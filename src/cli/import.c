@@ -11,8 +11,8 @@
 #include "cli.h"
 #include "rhis/registry.h"
 
-typedef rhis_status (*import_fn)(rhis_db *, const char *, int64_t *, char *,
-                                 size_t);
+typedef rhis_status (*import_fn)(
+    rhis_db *, const char *, int64_t *, char *, size_t);
 
 static int
 run_import(int argc, char **argv, const char *what, import_fn fn)

@@ -25,8 +25,7 @@ cmd_init(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             url = argv[++i];
-        else if (strcmp(argv[i], "--admin-password-file") == 0 &&
-                 i + 1 < argc)
+        else if (strcmp(argv[i], "--admin-password-file") == 0 && i + 1 < argc)
             pwfile = argv[++i];
         else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
             data_dir = argv[++i];
@@ -57,8 +56,8 @@ cmd_init(int argc, char **argv)
         rhis_db_close(db);
         return 1;
     }
-    printf("areas: %lld added (division codes, edition %s)\n",
-           (long long)added, RHIS_DIVISION_EDITION);
+    printf("areas: %lld added (division codes, edition %s)\n", (long long)added,
+           RHIS_DIVISION_EDITION);
 
     int64_t admins = 0;
     rc = rhis_db_scalar_int64(db, &admins,
@@ -80,8 +79,8 @@ cmd_init(int argc, char **argv)
                               sodium_base64_VARIANT_URLSAFE_NO_PADDING);
             generated = 1;
         }
-        rc = rhis_auth_user_add(db, "admin", "admin", "*", pw, err,
-                                sizeof(err));
+        rc =
+            rhis_auth_user_add(db, "admin", "admin", "*", pw, err, sizeof(err));
         if (rc != RHIS_OK) {
             fprintf(stderr, "rhis init: admin: %s\n", err);
             rhis_db_close(db);

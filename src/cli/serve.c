@@ -19,8 +19,8 @@ print_routes(void)
 {
     size_t n;
     const rhis_route *r = rhis_routes(&n);
-    printf("%-7s %-40s %-5s %-6s %-40s %s\n", "METHOD", "PATH", "AUTH",
-           "AUDIT", "ROLES", "SUMMARY");
+    printf("%-7s %-40s %-5s %-6s %-40s %s\n", "METHOD", "PATH", "AUTH", "AUDIT",
+           "ROLES", "SUMMARY");
     for (size_t i = 0; i < n; i++) {
         char roles[160];
         if ((r[i].flags & ROUTE_AUTH) != 0)
@@ -59,9 +59,8 @@ cmd_serve(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config_file = argv[i + 1];
-    if (config_file != NULL &&
-        rhis_config_load_file(&conf, config_file, err, sizeof(err)) !=
-            RHIS_OK) {
+    if (config_file != NULL && rhis_config_load_file(&conf, config_file, err,
+                                                     sizeof(err)) != RHIS_OK) {
         fprintf(stderr, "rhis: %s\n", err);
         return 1;
     }
@@ -96,8 +95,7 @@ cmd_serve(int argc, char **argv)
             continue;
         }
         if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
-            fprintf(stderr, "rhis serve: bad argument '%s' (see --help)\n",
-                    a);
+            fprintf(stderr, "rhis serve: bad argument '%s' (see --help)\n", a);
             return 2;
         }
         char name[64];
@@ -122,8 +120,7 @@ cmd_serve(int argc, char **argv)
         }
         int64_t v = 0;
         rhis_status rc = rhis_db_scalar_int64(
-            db, &v, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-            "");
+            db, &v, "SELECT COALESCE(MAX(version), 0) FROM schema_version", "");
         rhis_db_close(db);
         if (rc != RHIS_OK || v != rhis_db_schema_version_latest()) {
             fprintf(stderr,

@@ -57,8 +57,7 @@ cmd_user(int argc, char **argv)
     char err[512], pw[160];
     int ret = 1;
     if (strcmp(sub, "add") == 0) {
-        if (username == NULL || role == NULL || scope == NULL ||
-            pwfile == NULL)
+        if (username == NULL || role == NULL || scope == NULL || pwfile == NULL)
             return usage();
         if (cli_read_secret(pwfile, pw, sizeof(pw)) != 0)
             return 1;
@@ -80,8 +79,8 @@ cmd_user(int argc, char **argv)
         if (cli_read_secret(pwfile, pw, sizeof(pw)) != 0)
             return 1;
         rhis_db *db = cli_open_db(url);
-        if (rhis_auth_user_set_password(db, username, pw, err,
-                                        sizeof(err)) == RHIS_OK) {
+        if (rhis_auth_user_set_password(db, username, pw, err, sizeof(err)) ==
+            RHIS_OK) {
             printf("password of %s changed; its sessions ended\n", username);
             ret = 0;
         } else {
@@ -118,8 +117,8 @@ cmd_user(int argc, char **argv)
             rhis_db_close(db);
             return 1;
         }
-        printf("%-5s %-24s %-14s %-14s %s\n", "ID", "USERNAME", "ROLE",
-               "SCOPE", "STATUS");
+        printf("%-5s %-24s %-14s %-14s %s\n", "ID", "USERNAME", "ROLE", "SCOPE",
+               "STATUS");
         while (rhis_db_step(st) == RHIS_ROW) {
             char scope_s[32];
             if (!rhis_db_column_is_null(st, 4))

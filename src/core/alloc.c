@@ -124,8 +124,8 @@ rhis_arena_alloc(rhis_arena *a, size_t n)
 {
     /* sizes come from capped buffers; a huge one is a bug, not an error */
     RHIS_ASSERT(n < ((size_t)1 << 40));
-    size_t need = (n + _Alignof(max_align_t) - 1) &
-                  ~(size_t)(_Alignof(max_align_t) - 1);
+    size_t need =
+        (n + _Alignof(max_align_t) - 1) & ~(size_t)(_Alignof(max_align_t) - 1);
     if (need == 0)
         need = _Alignof(max_align_t);
     block *b = a->head;

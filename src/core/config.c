@@ -50,10 +50,10 @@ static const setting settings[] = {
      "open connections per client address at most"},
     {"connection_timeout", CONF_INT, S(connection_timeout), "30", 1, 3600,
      "seconds a connection may stay idle or slow"},
-    {"max_header_bytes", CONF_INT, S(max_header_bytes), "32768", 4096,
-     1048576, "memory per connection for the request line and headers"},
-    {"max_body_bytes", CONF_INT, S(max_body_bytes), "1048576", 1024,
-     268435456, "largest request body accepted"},
+    {"max_header_bytes", CONF_INT, S(max_header_bytes), "32768", 4096, 1048576,
+     "memory per connection for the request line and headers"},
+    {"max_body_bytes", CONF_INT, S(max_body_bytes), "1048576", 1024, 268435456,
+     "largest request body accepted"},
     {"json_max_depth", CONF_INT, S(json_max_depth), "32", 2, 256,
      "deepest JSON nesting accepted"},
     {"token_ttl", CONF_INT, S(token_ttl), "28800", 60, 2592000,
@@ -86,7 +86,10 @@ find(const char *name)
 }
 
 static rhis_status
-apply(rhis_config *c, const setting *s, const char *value, char *err,
+apply(rhis_config *c,
+      const setting *s,
+      const char *value,
+      char *err,
       size_t errlen)
 {
     char *field = (char *)c + s->offset;
@@ -129,8 +132,8 @@ apply(rhis_config *c, const setting *s, const char *value, char *err,
         return RHIS_EINVAL;
     }
     if (v < s->min || v > s->max) {
-        snprintf(err, errlen, "%s: %ld is outside %ld..%ld", s->name, v,
-                 s->min, s->max);
+        snprintf(err, errlen, "%s: %ld is outside %ld..%ld", s->name, v, s->min,
+                 s->max);
         return RHIS_EINVAL;
     }
     int iv = (int)v;
@@ -144,15 +147,18 @@ rhis_config_defaults(rhis_config *c)
     char err[256];
     memset(c, 0, sizeof(*c));
     for (size_t i = 0; i < NSETTINGS; i++) {
-        rhis_status rc = apply(c, &settings[i], settings[i].def, err,
-                               sizeof(err));
+        rhis_status rc =
+            apply(c, &settings[i], settings[i].def, err, sizeof(err));
         (void)rc;
     }
 }
 
 rhis_status
-rhis_config_set(rhis_config *c, const char *name, const char *value,
-                char *err, size_t errlen)
+rhis_config_set(rhis_config *c,
+                const char *name,
+                const char *value,
+                char *err,
+                size_t errlen)
 {
     const setting *s = find(name);
     if (s == NULL) {
@@ -174,7 +180,9 @@ trim(char *s)
 }
 
 rhis_status
-rhis_config_load_file(rhis_config *c, const char *path, char *err,
+rhis_config_load_file(rhis_config *c,
+                      const char *path,
+                      char *err,
                       size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -199,8 +207,7 @@ rhis_config_load_file(rhis_config *c, const char *path, char *err,
         while (*sp != '\0' && !isspace((unsigned char)*sp))
             sp++;
         if (*sp == '\0') {
-            snprintf(err, errlen, "%s:%d: '%s' needs a value", path, lineno,
-                     p);
+            snprintf(err, errlen, "%s:%d: '%s' needs a value", path, lineno, p);
             rc = RHIS_EINVAL;
             break;
         }
@@ -264,8 +271,7 @@ rhis_config_describe(FILE *f)
     static const char *const types[] = {"int", "string", "bool", "level"};
     for (size_t i = 0; i < NSETTINGS; i++) {
         const setting *s = &settings[i];
-        fprintf(f, "%-20s %-6s default=%-16s", s->name, types[s->type],
-                s->def);
+        fprintf(f, "%-20s %-6s default=%-16s", s->name, types[s->type], s->def);
         if (s->type == CONF_INT)
             fprintf(f, " range=%ld..%ld", s->min, s->max);
         fprintf(f, "  %s\n", s->help);

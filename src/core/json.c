@@ -215,8 +215,7 @@ number(checker *c)
     if (integer && digits >= 19) {
         /* json-c clamps integers outside int64 silently; refuse them */
         const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
-        if (digits > 19 ||
-            memcmp(s + start + (size_t)neg, lim, 19) > 0) {
+        if (digits > 19 || memcmp(s + start + (size_t)neg, lim, 19) > 0) {
             c->pos = start;
             return fail(c, "integer out of range (64-bit)");
         }
@@ -472,14 +471,18 @@ value(checker *c)
 }
 
 rhis_status
-rhis_json_parse(const char *text, size_t len, int max_depth,
-                json_object **out, char *errbuf, size_t errlen)
+rhis_json_parse(const char *text,
+                size_t len,
+                int max_depth,
+                json_object **out,
+                char *errbuf,
+                size_t errlen)
 {
     *out = NULL;
     if (max_depth <= 0)
         max_depth = RHIS_JSON_DEFAULT_DEPTH;
-    checker c = {.s = (const unsigned char *)text, .len = len,
-                 .max_depth = max_depth};
+    checker c = {
+        .s = (const unsigned char *)text, .len = len, .max_depth = max_depth};
     int rc = value(&c);
     if (rc == 0) {
         skip_ws(&c);
@@ -492,14 +495,14 @@ rhis_json_parse(const char *text, size_t len, int max_depth,
     rhis_free(c.owned);
     if (rc < 0) {
         if (errbuf != NULL)
-            snprintf(errbuf, errlen, "invalid JSON at byte %zu: %s",
-                     c.fault_at, c.fault);
+            snprintf(errbuf, errlen, "invalid JSON at byte %zu: %s", c.fault_at,
+                     c.fault);
         return RHIS_EINVAL;
     }
     json_tokener *tok = json_tokener_new_ex(max_depth + 1);
     RHIS_ASSERT(tok != NULL);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     if (obj == NULL && jerr == json_tokener_continue) {

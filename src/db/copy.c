@@ -26,14 +26,13 @@ typedef struct table {
 static const table tables[] = {
     {"meta", "key, value", 2, 0},
     {"area", "code, name, level, parent_code, edition", 5, 0},
-    {"population", "area_code, year, sex, age_band, population, source", 6,
-     0},
+    {"population", "area_code, year, sex, age_band, population, source", 6, 0},
     {"institution",
      "id, code, name, tier, grade, ownership, area_code, beds_approved,"
      " beds_open, lat, lon, phone, active, version, updated_at",
      15, 1},
-    {"practitioner",
-     "id, name, sex, licence_no, active, version, updated_at", 7, 1},
+    {"practitioner", "id, name, sex, licence_no, active, version, updated_at",
+     7, 1},
     {"practitioner_role",
      "id, practitioner_id, institution_id, role, active, version,"
      " updated_at",
@@ -53,8 +52,12 @@ static const table tables[] = {
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static rhis_status
-copy_table(rhis_db *src, rhis_db *dst, const table *t, int64_t *rows,
-           char *err, size_t errlen)
+copy_table(rhis_db *src,
+           rhis_db *dst,
+           const table *t,
+           int64_t *rows,
+           char *err,
+           size_t errlen)
 {
     rhis_buf sel, ins;
     rhis_buf_init(&sel, 4096);
@@ -120,8 +123,8 @@ copy_table(rhis_db *src, rhis_db *dst, const table *t, int64_t *rows,
  * replaced).  All or nothing: on failure dst is left as it was.
  */
 rhis_status
-rhis_db_copy(rhis_db *src, rhis_db *dst, int64_t *rows, char *err,
-             size_t errlen)
+rhis_db_copy(
+    rhis_db *src, rhis_db *dst, int64_t *rows, char *err, size_t errlen)
 {
     *rows = 0;
     static const char *const must_be_empty[] = {

@@ -168,9 +168,9 @@ rhis_db_begin(rhis_db *db)
 {
     /* SQLite: take the write lock up front so two writers never deadlock
      * upgrading a read transaction (busy_timeout cannot resolve that). */
-    rhis_status rc = db->drv->exec(
-        db, db->drv->dialect == RHIS_DIALECT_SQLITE ? "BEGIN IMMEDIATE"
-                                                    : "BEGIN");
+    rhis_status rc = db->drv->exec(db, db->drv->dialect == RHIS_DIALECT_SQLITE
+                                           ? "BEGIN IMMEDIATE"
+                                           : "BEGIN");
     if (rc == RHIS_OK)
         db->in_tx = 1;
     return rc;
@@ -220,7 +220,10 @@ bind_va(rhis_stmt *st, const char *types, va_list ap)
 }
 
 static rhis_status
-query_va(rhis_db *db, rhis_stmt **out, const char *sql, const char *types,
+query_va(rhis_db *db,
+         rhis_stmt **out,
+         const char *sql,
+         const char *types,
          va_list ap)
 {
     rhis_status rc = rhis_db_prepare(db, sql, out);
@@ -235,8 +238,8 @@ query_va(rhis_db *db, rhis_stmt **out, const char *sql, const char *types,
 }
 
 rhis_status
-rhis_db_query(rhis_db *db, rhis_stmt **out, const char *sql,
-              const char *types, ...)
+rhis_db_query(
+    rhis_db *db, rhis_stmt **out, const char *sql, const char *types, ...)
 {
     va_list ap;
     va_start(ap, types);
@@ -263,8 +266,8 @@ rhis_db_run(rhis_db *db, const char *sql, const char *types, ...)
 }
 
 rhis_status
-rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
-                     const char *types, ...)
+rhis_db_scalar_int64(
+    rhis_db *db, int64_t *out, const char *sql, const char *types, ...)
 {
     rhis_stmt *st;
     va_list ap;
@@ -285,8 +288,12 @@ rhis_db_scalar_int64(rhis_db *db, int64_t *out, const char *sql,
 }
 
 rhis_status
-rhis_db_query_row(rhis_db *db, void (*fill)(rhis_stmt *, void *), void *out,
-                  const char *sql, const char *types, ...)
+rhis_db_query_row(rhis_db *db,
+                  void (*fill)(rhis_stmt *, void *),
+                  void *out,
+                  const char *sql,
+                  const char *types,
+                  ...)
 {
     rhis_stmt *st;
     va_list ap;
@@ -316,8 +323,8 @@ struct rhis_db_pool {
 };
 
 rhis_status
-rhis_db_pool_new(rhis_db_pool **out, const char *url, int size, char *err,
-                 size_t errlen)
+rhis_db_pool_new(
+    rhis_db_pool **out, const char *url, int size, char *err, size_t errlen)
 {
     *out = NULL;
     if (size < 1)

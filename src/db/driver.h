@@ -12,7 +12,9 @@
 typedef struct rhis_db_driver {
     const char *scheme;
     rhis_dialect dialect;
-    rhis_status (*open)(rhis_db **out, const char *url, char *err,
+    rhis_status (*open)(rhis_db **out,
+                        const char *url,
+                        char *err,
                         size_t errlen);
     void (*close)(rhis_db *db);
     const char *(*errmsg)(rhis_db *db);

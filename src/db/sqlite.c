@@ -5,8 +5,8 @@
  * readers proceed during a write; busy_timeout makes concurrent writers
  * wait instead of failing; foreign keys are on, as in PostgreSQL.
  */
-#include <sqlite3.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,10 +100,9 @@ sq_open(rhis_db **out, const char *url, char *err, size_t errlen)
     pthread_once(&config_once, configure_library);
     sq_db *d = rhis_xcalloc(1, sizeof(*d));
     d->base.drv = &rhis_sqlite_driver;
-    int rc = sqlite3_open_v2(path, &d->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &d->h,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (err != NULL)
             snprintf(err, errlen, "cannot open %s: %s", path,
@@ -180,10 +179,9 @@ sq_prepare(rhis_db *db, const char *sql, rhis_stmt **out)
             victim = c;
     }
     if (slot == NULL) {
-        int rc = sqlite3_prepare_v3(d->h, sql, -1,
-                                    victim != NULL ? SQLITE_PREPARE_PERSISTENT
-                                                   : 0,
-                                    &h, NULL);
+        int rc = sqlite3_prepare_v3(
+            d->h, sql, -1, victim != NULL ? SQLITE_PREPARE_PERSISTENT : 0, &h,
+            NULL);
         if (rc != SQLITE_OK)
             return map_rc(rc) == RHIS_EBUSY ? RHIS_EBUSY : RHIS_EIO;
         if (victim != NULL) {

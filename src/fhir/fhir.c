@@ -15,8 +15,8 @@
 #include "rhis/json.h"
 
 static const char *const control_params[] = {
-    "_count", "_offset", "_summary", "_format", "_sort", "_total",
-    "_elements", "_pretty",
+    "_count", "_offset", "_summary",  "_format",
+    "_sort",  "_total",  "_elements", "_pretty",
 };
 
 int
@@ -45,8 +45,7 @@ parse_int64(const char *v, int64_t *out)
 }
 
 rhis_status
-rhis_fhir_parse_id(rhis_req *req, const char *what, const char *v,
-                   int64_t *out)
+rhis_fhir_parse_id(rhis_req *req, const char *what, const char *v, int64_t *out)
 {
     if (!parse_int64(v, out) || *out <= 0)
         return rhis_req_errorf(req, RHIS_EINVAL,
@@ -97,8 +96,11 @@ rhis_sql_where_init(rhis_sql_where *w)
 }
 
 void
-rhis_sql_where_add(rhis_sql_where *w, const char *term, char type,
-                   int64_t ival, const char *sval)
+rhis_sql_where_add(rhis_sql_where *w,
+                   const char *term,
+                   char type,
+                   int64_t ival,
+                   const char *sval)
 {
     RHIS_ASSERT(w->n < RHIS_SQL_MAX_TERMS);
     w->term[w->n] = term;
@@ -144,7 +146,9 @@ bind_where(rhis_stmt *st, const rhis_sql_where *w, int *idx)
 }
 
 rhis_status
-rhis_sql_where_count(rhis_db *db, const rhis_sql_where *w, const char *table,
+rhis_sql_where_count(rhis_db *db,
+                     const rhis_sql_where *w,
+                     const char *table,
                      int64_t *out)
 {
     rhis_buf b;
@@ -170,9 +174,13 @@ rhis_sql_where_count(rhis_db *db, const rhis_sql_where *w, const char *table,
 }
 
 rhis_status
-rhis_sql_where_select(rhis_db *db, const rhis_sql_where *w,
-                      const char *select_sql, const char *order, int count,
-                      int64_t offset, rhis_stmt **out)
+rhis_sql_where_select(rhis_db *db,
+                      const rhis_sql_where *w,
+                      const char *select_sql,
+                      const char *order,
+                      int count,
+                      int64_t offset,
+                      rhis_stmt **out)
 {
     rhis_buf b;
     rhis_buf_init(&b, 16384);
@@ -230,17 +238,14 @@ parse_date_range(const char *v, int64_t *lo, int64_t *hi)
         if (mo < 1 || mo > 12 || y < 1900 || y > 2200)
             return 0;
         *lo = days_from_civil(y, mo, 1) * 86400000LL;
-        *hi = days_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1,
-                              1) *
+        *hi = days_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) *
               86400000LL;
         return 1;
     }
-    if (len < 10 || sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 ||
-        n != 10)
+    if (len < 10 || sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
         return 0;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
-        d > mdays[mo - 1])
+    if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
         return 0;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap)
@@ -286,7 +291,9 @@ parse_date_range(const char *v, int64_t *lo, int64_t *hi)
 }
 
 rhis_status
-rhis_fhir_where_date_ms(rhis_req *req, rhis_sql_where *w, const char *column,
+rhis_fhir_where_date_ms(rhis_req *req,
+                        rhis_sql_where *w,
+                        const char *column,
                         const char *value)
 {
     const char *prefix = "eq";
@@ -330,9 +337,9 @@ rhis_fhir_instant_ms(int64_t ms, char *out, size_t len)
     time_t sec = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&sec, &tm);
-    snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ms % 1000));
 }
 
 void
@@ -365,8 +372,7 @@ page_url(rhis_req *req, int64_t offset)
         }
         q = amp != NULL ? amp + 1 : NULL;
     }
-    rhis_buf_printf(&b, "%s_offset=%lld", first ? "?" : "&",
-                    (long long)offset);
+    rhis_buf_printf(&b, "%s_offset=%lld", first ? "?" : "&", (long long)offset);
     char *s = rhis_arena_strdup(req->arena, b.data);
     rhis_buf_fini(&b);
     return s;
@@ -393,9 +399,9 @@ rhis_fhir_bundle_new(rhis_req *req, const rhis_fhir_search *s, int64_t total)
     if (!s->summary_count && s->count > 0 && s->offset + s->count < total)
         add_link(links, "next", page_url(req, s->offset + s->count));
     if (!s->summary_count && s->offset > 0)
-        add_link(links, "previous",
-                 page_url(req, s->offset > s->count ? s->offset - s->count
-                                                    : 0));
+        add_link(
+            links, "previous",
+            page_url(req, s->offset > s->count ? s->offset - s->count : 0));
     json_object_object_add(b, "link", links);
     if (!s->summary_count)
         json_object_object_add(b, "entry", json_object_new_array());
@@ -403,8 +409,10 @@ rhis_fhir_bundle_new(rhis_req *req, const rhis_fhir_search *s, int64_t total)
 }
 
 void
-rhis_fhir_bundle_add(rhis_req *req, json_object *bundle,
-                     json_object *resource, const char *type)
+rhis_fhir_bundle_add(rhis_req *req,
+                     json_object *bundle,
+                     json_object *resource,
+                     const char *type)
 {
     json_object *entries = rhis_json_get(bundle, "entry");
     if (entries == NULL) {
@@ -414,10 +422,9 @@ rhis_fhir_bundle_add(rhis_req *req, json_object *bundle,
     json_object *e = json_object_new_object();
     const char *id = rhis_json_get_str(resource, "id");
     if (id != NULL)
-        json_object_object_add(
-            e, "fullUrl",
-            json_object_new_string(
-                rhis_arena_printf(req->arena, "/fhir/%s/%s", type, id)));
+        json_object_object_add(e, "fullUrl",
+                               json_object_new_string(rhis_arena_printf(
+                                   req->arena, "/fhir/%s/%s", type, id)));
     json_object_object_add(e, "resource", resource);
     json_object *search = json_object_new_object();
     json_object_object_add(search, "mode", json_object_new_string("match"));
@@ -436,9 +443,9 @@ rhis_fhir_respond(rhis_resp *resp, int status, json_object *obj)
 void
 rhis_fhir_set_version(rhis_req *req, rhis_resp *resp, int64_t version)
 {
-    rhis_resp_header(resp, "ETag",
-                     rhis_arena_printf(req->arena, "W/\"%lld\"",
-                                       (long long)version));
+    rhis_resp_header(
+        resp, "ETag",
+        rhis_arena_printf(req->arena, "W/\"%lld\"", (long long)version));
 }
 
 rhis_status

@@ -31,11 +31,10 @@ api_health(rhis_req *req, rhis_resp *resp)
     if (rc != RHIS_OK)
         return rhis_req_errorf(req, RHIS_EIO, "database unavailable");
     char body[160];
-    int n = snprintf(body, sizeof(body),
-                     "{\"status\":\"ok\",\"db\":\"%s\",\"schema\":%lld}",
-                     rhis_db_dialect(db) == RHIS_DIALECT_SQLITE ? "sqlite"
-                                                                : "postgresql",
-                     (long long)v);
+    int n = snprintf(
+        body, sizeof(body), "{\"status\":\"ok\",\"db\":\"%s\",\"schema\":%lld}",
+        rhis_db_dialect(db) == RHIS_DIALECT_SQLITE ? "sqlite" : "postgresql",
+        (long long)v);
     rhis_resp_text(resp, 200, "application/json; charset=utf-8", body,
                    (size_t)n);
     rhis_resp_header(resp, "Cache-Control", "no-store");
@@ -74,8 +73,7 @@ api_static(rhis_req *req, rhis_resp *resp)
                                req->conf->web_root);
     char *path = rhis_arena_printf(req->arena, "%s/%s", root, rel);
     if (realpath(path, full) == NULL ||
-        strncmp(full, root, strlen(root)) != 0 ||
-        full[strlen(root)] != '/')
+        strncmp(full, root, strlen(root)) != 0 || full[strlen(root)] != '/')
         return rhis_req_errorf(req, RHIS_ENOTFOUND, "no such file: /%s", rel);
     struct stat sb;
     if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode))
@@ -121,8 +119,7 @@ api_fhir_metadata(rhis_req *req, rhis_resp *resp)
     json_object_object_add(cs, "resourceType",
                            json_object_new_string("CapabilityStatement"));
     json_object_object_add(cs, "status", json_object_new_string("active"));
-    json_object_object_add(cs, "date",
-                           json_object_new_string("2026-11-23"));
+    json_object_object_add(cs, "date", json_object_new_string("2026-11-23"));
     json_object_object_add(cs, "kind", json_object_new_string("instance"));
     json_object *sw = json_object_new_object();
     json_object_object_add(sw, "name", json_object_new_string("RHIS"));
@@ -162,8 +159,8 @@ api_fhir_metadata(rhis_req *req, rhis_resp *resp)
         else if (slash == NULL && strcmp(r->method, "POST") == 0)
             code = "create";
         else if (slash != NULL && strcmp(slash, "/{id}") == 0)
-            code = strcmp(r->method, "GET") == 0   ? "read"
-                   : strcmp(r->method, "PUT") == 0 ? "update"
+            code = strcmp(r->method, "GET") == 0      ? "read"
+                   : strcmp(r->method, "PUT") == 0    ? "update"
                    : strcmp(r->method, "DELETE") == 0 ? "delete"
                                                       : NULL;
         if (code != NULL)

@@ -72,10 +72,9 @@ rhis_query_parse(rhis_arena *a, const char *qs, size_t len, rhis_query *q)
         if (klen == 0)
             return RHIS_EINVAL;
         char *k = rhis_url_decode(a, qs + start, klen, 1);
-        char *v = eq != NULL
-                      ? rhis_url_decode(a, eq + 1, (size_t)(qs + end - eq - 1),
-                                        1)
-                      : rhis_arena_strdup(a, "");
+        char *v = eq != NULL ? rhis_url_decode(a, eq + 1,
+                                               (size_t)(qs + end - eq - 1), 1)
+                             : rhis_arena_strdup(a, "");
         if (k == NULL || v == NULL)
             return RHIS_EINVAL;
         q->kv[q->n].key = k;

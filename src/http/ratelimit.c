@@ -47,8 +47,8 @@ lookup(rhis_server *srv, const char *key, int window, int64_t now)
 }
 
 rhis_status
-rhis_ratelimit_hit(rhis_server *srv, const char *key, int limit, int window,
-                   int record)
+rhis_ratelimit_hit(
+    rhis_server *srv, const char *key, int limit, int window, int record)
 {
     int64_t now = (int64_t)time(NULL);
     rhis_status rc = RHIS_OK;

@@ -82,8 +82,11 @@ rhis_fhir_issue_code(rhis_status st)
 }
 
 void
-rhis_resp_text(rhis_resp *resp, int status, const char *ctype,
-               const char *text, size_t len)
+rhis_resp_text(rhis_resp *resp,
+               int status,
+               const char *ctype,
+               const char *text,
+               size_t len)
 {
     resp->status = status;
     resp->content_type = ctype;
@@ -125,8 +128,11 @@ rhis_resp_header(rhis_resp *resp, const char *name, const char *value)
 }
 
 void
-rhis_resp_error(rhis_resp *resp, rhis_status st, const char *text,
-                const char *expr, const char *request_id)
+rhis_resp_error(rhis_resp *resp,
+                rhis_status st,
+                const char *text,
+                const char *expr,
+                const char *request_id)
 {
     json_object *oo = json_object_new_object();
     json_object_object_add(oo, "resourceType",
@@ -144,11 +150,10 @@ rhis_resp_error(rhis_resp *resp, rhis_status st, const char *text,
     json_object_object_add(details, "text",
                            json_object_new_string(rhis_status_name(st)));
     json_object_object_add(issue, "details", details);
-    json_object_object_add(
-        issue, "diagnostics",
-        json_object_new_string(text != NULL && *text != '\0'
-                                   ? text
-                                   : rhis_status_name(st)));
+    json_object_object_add(issue, "diagnostics",
+                           json_object_new_string(text != NULL && *text != '\0'
+                                                      ? text
+                                                      : rhis_status_name(st)));
     if (expr != NULL) {
         json_object *ex = json_object_new_array();
         json_object_array_add(ex, json_object_new_string(expr));
@@ -162,10 +167,9 @@ rhis_resp_error(rhis_resp *resp, rhis_status st, const char *text,
         json_object *meta = json_object_new_object();
         json_object *tags = json_object_new_array();
         json_object *tag = json_object_new_object();
-        json_object_object_add(
-            tag, "system", json_object_new_string("urn:rhis:request-id"));
-        json_object_object_add(tag, "code",
-                               json_object_new_string(request_id));
+        json_object_object_add(tag, "system",
+                               json_object_new_string("urn:rhis:request-id"));
+        json_object_object_add(tag, "code", json_object_new_string(request_id));
         json_object_array_add(tags, tag);
         json_object_object_add(meta, "tag", tags);
         json_object_object_add(oo, "meta", meta);

@@ -12,8 +12,7 @@
 
 /* Matches path against pattern; fills params on success. */
 static int
-match(const char *pattern, const char *path, rhis_arena *a,
-      rhis_route_match *m)
+match(const char *pattern, const char *path, rhis_arena *a, rhis_route_match *m)
 {
     const char *p = pattern, *s = path;
     int n = 0;
@@ -54,8 +53,12 @@ match(const char *pattern, const char *path, rhis_arena *a,
 }
 
 rhis_status
-rhis_route_find(const rhis_route *table, size_t n, const char *method,
-                const char *path, rhis_arena *a, rhis_route_match *m)
+rhis_route_find(const rhis_route *table,
+                size_t n,
+                const char *method,
+                const char *path,
+                rhis_arena *a,
+                rhis_route_match *m)
 {
     memset(m, 0, sizeof(*m));
     if (path[0] != '/')
@@ -72,8 +75,7 @@ rhis_route_find(const rhis_route *table, size_t n, const char *method,
             continue;
         /* a path that some API route takes with another method is a 405,
          * not a static file */
-        if (same && (table[i].flags & ROUTE_STATIC) != 0 &&
-            m->path_matched > 0)
+        if (same && (table[i].flags & ROUTE_STATIC) != 0 && m->path_matched > 0)
             return RHIS_EMETHOD;
         m->path_matched++;
         if (same) {

@@ -9,9 +9,9 @@
  */
 #include "rhis/handlers.h"
 
-#define STAFF RHIS_ROLE_STAFF
-#define ANY RHIS_ROLE_ANY
-#define ADMIN RHIS_ROLE_ADMIN
+#define STAFF            RHIS_ROLE_STAFF
+#define ANY              RHIS_ROLE_ANY
+#define ADMIN            RHIS_ROLE_ADMIN
 #define REGISTRY_WRITERS (RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR)
 
 static const rhis_route routes[] = {
@@ -24,25 +24,24 @@ static const rhis_route routes[] = {
      "logout"},
     {"GET", "/api/v1/me", api_me, ROUTE_AUTH, ANY, "me"},
 
-    {"GET", "/api/v1/areas", api_area_search, ROUTE_AUTH, ANY,
-     "search areas"},
+    {"GET", "/api/v1/areas", api_area_search, ROUTE_AUTH, ANY, "search areas"},
     {"GET", "/api/v1/areas/{code}", api_area_get, ROUTE_AUTH, ANY, "area"},
-    {"GET", "/api/v1/areas/{code}/children", api_area_children, ROUTE_AUTH,
-     ANY, "area children"},
+    {"GET", "/api/v1/areas/{code}/children", api_area_children, ROUTE_AUTH, ANY,
+     "area children"},
     {"GET", "/api/v1/areas/{code}/ancestors", api_area_ancestors, ROUTE_AUTH,
      ANY, "area ancestors"},
-    {"GET", "/api/v1/areas/{code}/population", api_area_population,
-     ROUTE_AUTH, STAFF, "area population"},
-    {"GET", "/api/v1/areas/{code}/summary", api_area_summary, ROUTE_AUTH,
-     STAFF, "area summary"},
+    {"GET", "/api/v1/areas/{code}/population", api_area_population, ROUTE_AUTH,
+     STAFF, "area population"},
+    {"GET", "/api/v1/areas/{code}/summary", api_area_summary, ROUTE_AUTH, STAFF,
+     "area summary"},
     {"GET", "/api/v1/institutions", api_institution_list, ROUTE_AUTH, ANY,
      "list institutions"},
     {"GET", "/api/v1/institutions/{id}", api_institution_get, ROUTE_AUTH, ANY,
      "institution"},
 
     {"GET", "/fhir/metadata", api_fhir_metadata, 0, 0, "capabilities"},
-    {"GET", "/fhir/AuditEvent", api_auditevent_search,
-     ROUTE_AUTH | ROUTE_AUDIT, ADMIN, "search audit"},
+    {"GET", "/fhir/AuditEvent", api_auditevent_search, ROUTE_AUTH | ROUTE_AUDIT,
+     ADMIN, "search audit"},
     {"GET", "/fhir/Location", api_location_search, ROUTE_AUTH, ANY,
      "search Location"},
     {"GET", "/fhir/Location/{id}", api_location_read, ROUTE_AUTH, ANY,
@@ -65,13 +64,13 @@ static const rhis_route routes[] = {
     {"POST", "/fhir/Practitioner", api_practitioner_create,
      ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, REGISTRY_WRITERS,
      "create Practitioner"},
-    {"GET", "/fhir/Practitioner/{id}", api_practitioner_read, ROUTE_AUTH,
-     STAFF, "read Practitioner"},
+    {"GET", "/fhir/Practitioner/{id}", api_practitioner_read, ROUTE_AUTH, STAFF,
+     "read Practitioner"},
     {"PUT", "/fhir/Practitioner/{id}", api_practitioner_update,
      ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, REGISTRY_WRITERS,
      "update Practitioner"},
-    {"GET", "/fhir/PractitionerRole", api_practitionerrole_search,
-     ROUTE_AUTH, STAFF, "search PractitionerRole"},
+    {"GET", "/fhir/PractitionerRole", api_practitionerrole_search, ROUTE_AUTH,
+     STAFF, "search PractitionerRole"},
     {"POST", "/fhir/PractitionerRole", api_practitionerrole_create,
      ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, REGISTRY_WRITERS,
      "create PractitionerRole"},

@@ -39,9 +39,8 @@
 #include "server_int.h"
 
 /* Latency histogram bounds in seconds (Prometheus le labels). */
-static const double buckets[NBUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                         0.05,  0.1,    0.25,  0.5,  1.0,
-                                         2.5,   5.0};
+static const double buckets[NBUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0};
 
 enum { PHASE_HEADERS = 0, PHASE_BODY, PHASE_DEFERRED, PHASE_READY };
 
@@ -111,8 +110,7 @@ rhis_req_db(rhis_req *req, rhis_db **out)
         rhis_status rc = rhis_db_pool_get(req->srv->pool, 5000, &req->db);
         if (rc != RHIS_OK) {
             *out = NULL;
-            return rhis_req_errorf(req, RHIS_EBUSY,
-                                   "database busy, try again");
+            return rhis_req_errorf(req, RHIS_EBUSY, "database busy, try again");
         }
         rhis_arena_defer(req->arena, put_db, req);
     }
@@ -140,9 +138,9 @@ rhis_req_json(rhis_req *req, json_object **out)
         return rhis_req_errorf(req, RHIS_EINVAL, "a JSON body is required");
     char err[160];
     json_object *obj;
-    rhis_status rc = rhis_json_parse(req->body, req->body_len,
-                                     req->conf->json_max_depth, &obj, err,
-                                     sizeof(err));
+    rhis_status rc =
+        rhis_json_parse(req->body, req->body_len, req->conf->json_max_depth,
+                        &obj, err, sizeof(err));
     if (rc != RHIS_OK)
         return rhis_req_errorf(req, rc, "%s", err);
     if (!json_object_is_type(obj, json_type_object)) {
@@ -177,11 +175,10 @@ rhis_req_check_area(rhis_req *req, const char *code)
 {
     if (req->user == NULL || rhis_principal_covers_area(req->user, code))
         return RHIS_OK;
-    return rhis_req_errorf(req, RHIS_EFORBIDDEN,
-                           "area %s is outside your scope (%s)", code,
-                           req->user->scope_area[0] != '\0'
-                               ? req->user->scope_area
-                               : req->user->inst_area);
+    return rhis_req_errorf(
+        req, RHIS_EFORBIDDEN, "area %s is outside your scope (%s)", code,
+        req->user->scope_area[0] != '\0' ? req->user->scope_area
+                                         : req->user->inst_area);
 }
 
 static const char *
@@ -197,8 +194,12 @@ method_action(const char *method)
 }
 
 rhis_status
-rhis_req_audit(rhis_req *req, rhis_db *db, const char *action,
-               const char *operation, const char *rtype, const char *rid,
+rhis_req_audit(rhis_req *req,
+               rhis_db *db,
+               const char *action,
+               const char *operation,
+               const char *rtype,
+               const char *rid,
                int outcome)
 {
     rhis_audit_event ev = {
@@ -258,10 +259,9 @@ authorise(rhis_req *req)
         return RHIS_OK;
     char roles[160];
     rhis_roles_format(r->roles, roles, sizeof(roles));
-    return rhis_req_errorf(req, RHIS_EFORBIDDEN,
-                           "role %s may not use %s %s (allowed: %s)",
-                           rhis_role_name(req->user->role), r->method,
-                           r->pattern, roles);
+    return rhis_req_errorf(
+        req, RHIS_EFORBIDDEN, "role %s may not use %s %s (allowed: %s)",
+        rhis_role_name(req->user->role), r->method, r->pattern, roles);
 }
 
 /* Writes the dispatcher's audit event for audited routes and refusals. */
@@ -271,8 +271,8 @@ audit_phase(rhis_req *req, int status)
     const rhis_route *r = req->match.route;
     if (req->audit_done || r == NULL)
         return;
-    int audited = (r->flags & (ROUTE_AUDIT | ROUTE_WRITE)) != 0 ||
-                  status == 403;
+    int audited =
+        (r->flags & (ROUTE_AUDIT | ROUTE_WRITE)) != 0 || status == 403;
     if (!audited)
         return;
     rhis_db *db;
@@ -316,8 +316,7 @@ dispatch(conn_ctx *c)
         goto done;
     }
     if (c->too_big) {
-        rc = rhis_req_errorf(req, RHIS_ETOOBIG,
-                             "request body exceeds %d bytes",
+        rc = rhis_req_errorf(req, RHIS_ETOOBIG, "request body exceeds %d bytes",
                              req->conf->max_body_bytes);
         goto done;
     }
@@ -332,8 +331,8 @@ dispatch(conn_ctx *c)
         goto done;
     }
     if (rc == RHIS_EMETHOD) {
-        rhis_req_errorf(req, rc, "method %s is not allowed on %s",
-                        req->method, req->path);
+        rhis_req_errorf(req, rc, "method %s is not allowed on %s", req->method,
+                        req->path);
         goto done;
     }
     const rhis_route *r = req->match.route;
@@ -389,8 +388,8 @@ access_log(conn_ctx *c, int status, size_t bytes)
              "msg=access rid=%s method=%s route=%s status=%d bytes=%zu "
              "dur_ms=%.3f user=%lld addr=%s",
              req->request_id, req->method,
-             req->match.route != NULL ? req->match.route->pattern : "-",
-             status, bytes, sec * 1000.0,
+             req->match.route != NULL ? req->match.route->pattern : "-", status,
+             bytes, sec * 1000.0,
              req->user != NULL ? (long long)req->user->user_id : 0LL,
              req->client_addr != NULL ? req->client_addr : "-");
 }
@@ -413,8 +412,7 @@ mime_type(const char *path)
         {".map", "application/json"},
     };
     const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]);
-         i++)
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
         if (strcmp(dot, types[i].ext) == 0)
             return types[i].type;
     return "application/octet-stream";
@@ -471,8 +469,8 @@ queue(conn_ctx *c)
             const rhis_route *r = &c->srv->routes[i];
             rhis_route_match m;
             if ((r->flags & ROUTE_STATIC) != 0 ||
-                rhis_route_find(r, 1, r->method, req->path, req->arena,
-                                &m) != RHIS_OK ||
+                rhis_route_find(r, 1, r->method, req->path, req->arena, &m) !=
+                    RHIS_OK ||
                 strstr(allow, r->method) != NULL)
                 continue;
             int w = snprintf(allow + n, sizeof(allow) - n, "%s%s",
@@ -488,8 +486,8 @@ queue(conn_ctx *c)
     for (int i = 0; i < resp->nheaders; i++)
         MHD_add_response_header(mr, resp->headers[i].key,
                                 resp->headers[i].value);
-    enum MHD_Result ret = MHD_queue_response(c->conn,
-                                             (unsigned)resp->status, mr);
+    enum MHD_Result ret =
+        MHD_queue_response(c->conn, (unsigned)resp->status, mr);
     MHD_destroy_response(mr);
     access_log(c, resp->status, bytes);
     return ret;
@@ -579,7 +577,9 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 static void
-completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+completed_cb(void *cls,
+             struct MHD_Connection *conn,
+             void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
@@ -600,26 +600,30 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 client_address(conn_ctx *c)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-        c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char buf[INET6_ADDRSTRLEN] = "-";
     if (ci != NULL && ci->client_addr != NULL) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-                      buf, sizeof(buf));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6,
-                      &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
                       sizeof(buf));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                      buf, sizeof(buf));
     }
     c->req.client_addr = rhis_arena_strdup(c->req.arena, buf);
 }
 
 static enum MHD_Result
-access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-          const char *method, const char *version, const char *upload_data,
-          size_t *upload_data_size, void **con_cls)
+access_cb(void *cls,
+          struct MHD_Connection *conn,
+          const char *url,
+          const char *method,
+          const char *version,
+          const char *upload_data,
+          size_t *upload_data_size,
+          void **con_cls)
 {
     (void)cls;
     (void)url;
@@ -651,9 +655,8 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
     }
     case PHASE_BODY:
         if (*upload_data_size > 0) {
-            if (!c->too_big &&
-                rhis_buf_append(&c->body, upload_data, *upload_data_size) !=
-                    RHIS_OK)
+            if (!c->too_big && rhis_buf_append(&c->body, upload_data,
+                                               *upload_data_size) != RHIS_OK)
                 c->too_big = 1;
             *upload_data_size = 0;
             return MHD_YES;
@@ -690,7 +693,9 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 /* ---- lifecycle ---- */
 
 static rhis_status
-parse_listen(const char *listen, struct sockaddr_in *sa, char *err,
+parse_listen(const char *listen,
+             struct sockaddr_in *sa,
+             char *err,
              size_t errlen)
 {
     const char *colon = strrchr(listen, ':');
@@ -717,17 +722,17 @@ parse_listen(const char *listen, struct sockaddr_in *sa, char *err,
     sa->sin_port = htons((uint16_t)port);
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof(host), "127.0.0.1");
-    if (inet_pton(AF_INET, hlen == 0 ? "0.0.0.0" : host, &sa->sin_addr) !=
-        1) {
-        snprintf(err, errlen, "listen host '%s' is not an IPv4 address",
-                 host);
+    if (inet_pton(AF_INET, hlen == 0 ? "0.0.0.0" : host, &sa->sin_addr) != 1) {
+        snprintf(err, errlen, "listen host '%s' is not an IPv4 address", host);
         return RHIS_EINVAL;
     }
     return RHIS_OK;
 }
 
 rhis_status
-rhis_server_new(rhis_server **out, const rhis_config *conf, char *err,
+rhis_server_new(rhis_server **out,
+                const rhis_config *conf,
+                char *err,
                 size_t errlen)
 {
     *out = NULL;
@@ -744,8 +749,7 @@ rhis_server_new(rhis_server **out, const rhis_config *conf, char *err,
     pthread_mutex_init(&srv->rl_mu, NULL);
     rhis_status rc = parse_listen(conf->listen, &srv->addr, err, errlen);
     if (rc == RHIS_OK)
-        rc = rhis_db_pool_new(&srv->pool, conf->db, conf->db_pool, err,
-                              errlen);
+        rc = rhis_db_pool_new(&srv->pool, conf->db, conf->db_pool, err, errlen);
     if (rc != RHIS_OK) {
         rhis_server_free(srv);
         return rc;
@@ -799,12 +803,12 @@ rhis_server_run(rhis_server *srv)
         (unsigned)conf->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)conf->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)conf->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)conf->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)conf->max_header_bytes,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK,
-        uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1, MHD_OPTION_END);
+        (unsigned)conf->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)conf->max_header_bytes, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         rhis_log(RHIS_LOG_ERR, "msg=\"cannot listen\" listen=%s errno=%d",
                  conf->listen, errno);
@@ -816,8 +820,8 @@ rhis_server_run(rhis_server *srv)
 
     int sig = 0;
     sigwait(&set, &sig);
-    rhis_log(RHIS_LOG_INFO, "msg=\"shutting down\" signal=%d inflight=%ld",
-             sig, (long)atomic_load(&srv->inflight));
+    rhis_log(RHIS_LOG_INFO, "msg=\"shutting down\" signal=%d inflight=%ld", sig,
+             (long)atomic_load(&srv->inflight));
     /* stop accepting, then let in-flight requests finish */
     MHD_socket ls = MHD_quiesce_daemon(srv->mhd);
     if (ls != MHD_INVALID_SOCKET)

@@ -12,9 +12,9 @@
 
 #include "rhis/http.h"
 
-#define NBUCKETS 12
-#define MAX_DEFERRED 256 /* logins waiting for a worker before 503 */
-#define RL_SLOTS 8192    /* rate-limit keys remembered at once */
+#define NBUCKETS     12
+#define MAX_DEFERRED 256  /* logins waiting for a worker before 503 */
+#define RL_SLOTS     8192 /* rate-limit keys remembered at once */
 
 struct conn_ctx;
 

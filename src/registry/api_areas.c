@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "registry_int.h"
 #include "rhis/csv.h"
 #include "rhis/fhir.h"
 #include "rhis/handlers.h"
 #include "rhis/json.h"
 #include "rhis/registry.h"
-#include "registry_int.h"
 
 typedef struct area_row {
     char code[16];
@@ -123,10 +123,9 @@ api_area_get(rhis_req *req, rhis_resp *resp)
     if (rc != RHIS_OK)
         return rc;
     json_object *o = area_brief(a.code, a.name, a.level);
-    json_object_object_add(o, "parent",
-                           a.parent[0] != '\0'
-                               ? json_object_new_string(a.parent)
-                               : NULL);
+    json_object_object_add(
+        o, "parent",
+        a.parent[0] != '\0' ? json_object_new_string(a.parent) : NULL);
     json_object_object_add(o, "edition", json_object_new_string(a.edition));
     json_object *anc;
     rc = ancestors(db, a.code, &anc, NULL);
@@ -179,9 +178,9 @@ api_area_children(rhis_req *req, rhis_resp *resp)
         return rhis_req_errorf(req, rc, "cannot read areas");
     json_object *arr = json_object_new_array();
     while ((rc = rhis_db_step(st)) == RHIS_ROW) {
-        json_object *c = area_brief(rhis_db_column_text(st, 0),
-                                    rhis_db_column_text(st, 1),
-                                    (int)rhis_db_column_int64(st, 2));
+        json_object *c =
+            area_brief(rhis_db_column_text(st, 0), rhis_db_column_text(st, 1),
+                       (int)rhis_db_column_int64(st, 2));
         json_object_object_add(
             c, "child_count",
             json_object_new_int64(rhis_db_column_int64(st, 3)));
@@ -245,9 +244,9 @@ api_area_search(rhis_req *req, rhis_resp *resp)
         return rhis_req_errorf(req, rc, "cannot search areas");
     json_object *arr = json_object_new_array();
     while ((rc = rhis_db_step(st)) == RHIS_ROW) {
-        json_object *c = area_brief(rhis_db_column_text(st, 0),
-                                    rhis_db_column_text(st, 1),
-                                    (int)rhis_db_column_int64(st, 2));
+        json_object *c =
+            area_brief(rhis_db_column_text(st, 0), rhis_db_column_text(st, 1),
+                       (int)rhis_db_column_int64(st, 2));
         const char *parent = rhis_db_column_text(st, 3);
         json_object_object_add(c, "parent",
                                parent != NULL ? json_object_new_string(parent)
@@ -351,9 +350,8 @@ api_area_population(rhis_req *req, rhis_resp *resp)
     json_object *bands = json_object_new_array();
     while ((rc = rhis_db_step(st)) == RHIS_ROW) {
         json_object *b = json_object_new_object();
-        json_object_object_add(b, "sex",
-                               json_object_new_string(
-                                   rhis_db_column_text(st, 0)));
+        json_object_object_add(
+            b, "sex", json_object_new_string(rhis_db_column_text(st, 0)));
         json_object_object_add(
             b, "age_band", json_object_new_int64(rhis_db_column_int64(st, 1)));
         json_object_object_add(
@@ -377,8 +375,11 @@ api_area_population(rhis_req *req, rhis_resp *resp)
 }
 
 static json_object *
-count_rows(rhis_db *db, const char *sql, const char *pat,
-           const char *(*label)(const char *), const char *key,
+count_rows(rhis_db *db,
+           const char *sql,
+           const char *pat,
+           const char *(*label)(const char *),
+           const char *key,
            int64_t *total)
 {
     json_object *arr = json_object_new_array();
@@ -417,13 +418,13 @@ api_area_summary(rhis_req *req, rhis_resp *resp)
         "SELECT tier, COUNT(*) FROM institution WHERE area_code LIKE ?"
         " AND active = 1 GROUP BY tier ORDER BY COUNT(*) DESC, tier",
         pat, rhis_tier_label, "tier", &ninst);
-    json_object *roles = count_rows(
-        db,
-        "SELECT r.role, COUNT(*) FROM practitioner_role r"
-        " JOIN institution i ON i.id = r.institution_id"
-        " WHERE i.area_code LIKE ? AND r.active = 1 AND i.active = 1"
-        " GROUP BY r.role ORDER BY COUNT(*) DESC, r.role",
-        pat, rhis_practitioner_role_label, "role", &nstaff);
+    json_object *roles =
+        count_rows(db,
+                   "SELECT r.role, COUNT(*) FROM practitioner_role r"
+                   " JOIN institution i ON i.id = r.institution_id"
+                   " WHERE i.area_code LIKE ? AND r.active = 1 AND i.active = 1"
+                   " GROUP BY r.role ORDER BY COUNT(*) DESC, r.role",
+                   pat, rhis_practitioner_role_label, "role", &nstaff);
     /* a practitioner counts once in the total even with two roles */
     int64_t people = 0, beds_a = 0, beds_o = 0;
     (void)rhis_db_scalar_int64(
@@ -519,13 +520,13 @@ area_location(const area_row *a)
     json_object_object_add(l, "physicalType", pt);
     json_object *ext = json_object_new_array();
     json_object *e = json_object_new_object();
-    json_object_object_add(
-        e, "url", json_object_new_string("urn:rhis:area-level"));
+    json_object_object_add(e, "url",
+                           json_object_new_string("urn:rhis:area-level"));
     json_object_object_add(e, "valueInteger", json_object_new_int(a->level));
     json_object_array_add(ext, e);
     json_object *e2 = json_object_new_object();
-    json_object_object_add(
-        e2, "url", json_object_new_string("urn:rhis:division-edition"));
+    json_object_object_add(e2, "url",
+                           json_object_new_string("urn:rhis:division-edition"));
     json_object_object_add(e2, "valueString",
                            json_object_new_string(a->edition));
     json_object_array_add(ext, e2);
@@ -574,8 +575,8 @@ api_location_search(rhis_req *req, rhis_resp *resp)
     /* institution sites when asked for by organization or type=bu */
     const char *type = rhis_req_query(req, "type");
     if (rhis_req_query(req, "organization") != NULL ||
-        (type != NULL && (strcmp(type, "bu") == 0 ||
-                          strstr(type, "|bu") != NULL)))
+        (type != NULL &&
+         (strcmp(type, "bu") == 0 || strstr(type, "|bu") != NULL)))
         return registry_site_search(req, resp);
     rhis_fhir_search s;
     rhis_status rc = rhis_fhir_search_init(req, &s, 50);

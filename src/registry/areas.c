@@ -127,8 +127,8 @@ rhis_practitioner_role_at(size_t i)
 }
 
 rhis_status
-rhis_registry_load_divisions(rhis_db *db, const char *path, int64_t *added,
-                             char *err, size_t errlen)
+rhis_registry_load_divisions(
+    rhis_db *db, const char *path, int64_t *added, char *err, size_t errlen)
 {
     rhis_csv csv;
     *added = 0;
@@ -195,8 +195,8 @@ rhis_registry_load_divisions(rhis_db *db, const char *path, int64_t *added,
 }
 
 rhis_status
-rhis_registry_import_population(rhis_db *db, const char *path, int64_t *rows,
-                                char *err, size_t errlen)
+rhis_registry_import_population(
+    rhis_db *db, const char *path, int64_t *rows, char *err, size_t errlen)
 {
     rhis_csv csv;
     *rows = 0;

@@ -14,22 +14,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "registry_int.h"
 #include "rhis/csv.h"
 #include "rhis/fhir.h"
 #include "rhis/handlers.h"
 #include "rhis/json.h"
 #include "rhis/registry.h"
 #include "rhis/text.h"
-#include "registry_int.h"
 
-#define SYS_CODE "urn:rhis:institution-code"
-#define SYS_TIER "urn:rhis:institution-tier"
-#define SYS_GRADE "urn:rhis:hospital-grade"
-#define EXT_AREA "urn:rhis:area-code"
-#define EXT_OWNERSHIP "urn:rhis:ownership"
+#define SYS_CODE          "urn:rhis:institution-code"
+#define SYS_TIER          "urn:rhis:institution-tier"
+#define SYS_GRADE         "urn:rhis:hospital-grade"
+#define EXT_AREA          "urn:rhis:area-code"
+#define EXT_OWNERSHIP     "urn:rhis:ownership"
 #define EXT_BEDS_APPROVED "urn:rhis:beds-approved"
-#define EXT_BEDS_OPEN "urn:rhis:beds-open"
-#define EXT_GEO "http://hl7.org/fhir/StructureDefinition/geolocation"
+#define EXT_BEDS_OPEN     "urn:rhis:beds-open"
+#define EXT_GEO           "http://hl7.org/fhir/StructureDefinition/geolocation"
 
 typedef struct inst {
     int64_t id;
@@ -47,8 +47,8 @@ typedef struct inst {
     int64_t version, updated_at;
 } inst;
 
-static rhis_status check_fields(const inst *in, char *err, size_t errlen,
-                                const char **field);
+static rhis_status
+check_fields(const inst *in, char *err, size_t errlen, const char **field);
 
 static int
 valid_code(const char *s)
@@ -68,16 +68,15 @@ valid_code(const char *s)
  * writes a message naming the field into err and returns RHIS_EINVAL.
  */
 static rhis_status
-validate(rhis_db *db, const inst *in, char *err, size_t errlen,
-         const char **field)
+validate(
+    rhis_db *db, const inst *in, char *err, size_t errlen, const char **field)
 {
     rhis_status rc = check_fields(in, err, errlen, field);
     if (rc != RHIS_OK)
         return rc;
     int64_t n = 0;
-    rc = rhis_db_scalar_int64(db, &n,
-                              "SELECT COUNT(*) FROM area WHERE code = ?", "s",
-                              in->area_code);
+    rc = rhis_db_scalar_int64(
+        db, &n, "SELECT COUNT(*) FROM area WHERE code = ?", "s", in->area_code);
     if (rc != RHIS_OK)
         return rc;
     if (n == 0) {
@@ -132,9 +131,9 @@ check_fields(const inst *in, char *err, size_t errlen, const char **field)
         snprintf(err, errlen, "beds must be 0..100000");
         return RHIS_EINVAL;
     }
-    if (in->has_geo && (!isfinite(in->lat) || !isfinite(in->lon) ||
-                        in->lat < -90 || in->lat > 90 || in->lon < -180 ||
-                        in->lon > 180)) {
+    if (in->has_geo &&
+        (!isfinite(in->lat) || !isfinite(in->lon) || in->lat < -90 ||
+         in->lat > 90 || in->lon < -180 || in->lon > 180)) {
         *field = "Organization.extension";
         snprintf(err, errlen, "latitude must be -90..90, longitude -180..180");
         return RHIS_EINVAL;
@@ -161,8 +160,8 @@ insert(rhis_db *db, inst *in)
         " version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
         " 1, ?) RETURNING id",
         "ssssssii", in->code, in->name, in->tier,
-        in->grade[0] != '\0' ? in->grade : NULL, in->ownership,
-        in->area_code, in->beds_approved, in->beds_open);
+        in->grade[0] != '\0' ? in->grade : NULL, in->ownership, in->area_code,
+        in->beds_approved, in->beds_open);
     if (rc != RHIS_OK)
         return rc;
     if (in->has_geo) {
@@ -184,9 +183,9 @@ insert(rhis_db *db, inst *in)
     return rc;
 }
 
-#define INST_COLS                                                            \
-    "i.id, i.code, i.name, i.tier, i.grade, i.ownership, i.area_code,"      \
-    " i.beds_approved, i.beds_open, i.lat, i.lon, i.phone, i.active,"       \
+#define INST_COLS                                                              \
+    "i.id, i.code, i.name, i.tier, i.grade, i.ownership, i.area_code,"         \
+    " i.beds_approved, i.beds_open, i.lat, i.lon, i.phone, i.active,"          \
     " i.version, i.updated_at"
 
 static void
@@ -224,10 +223,9 @@ fill_inst(rhis_stmt *st, void *out)
 static rhis_status
 load(rhis_db *db, int64_t id, inst *out)
 {
-    return rhis_db_query_row(db, fill_inst, out,
-                             "SELECT " INST_COLS
-                             " FROM institution i WHERE i.id = ?",
-                             "i", id);
+    return rhis_db_query_row(
+        db, fill_inst, out,
+        "SELECT " INST_COLS " FROM institution i WHERE i.id = ?", "i", id);
 }
 
 /* ---- CSV import ---- */
@@ -244,8 +242,8 @@ copy_field(char *dst, size_t len, const char *src)
 }
 
 rhis_status
-rhis_registry_import_institutions(rhis_db *db, const char *path,
-                                  int64_t *added, char *err, size_t errlen)
+rhis_registry_import_institutions(
+    rhis_db *db, const char *path, int64_t *added, char *err, size_t errlen)
 {
     rhis_csv csv;
     *added = 0;
@@ -267,21 +265,16 @@ rhis_registry_import_institutions(rhis_db *db, const char *path,
             break;
         }
         inst in = {.active = 1};
-        const char *bad = copy_field(in.code, sizeof(in.code), f[0]) != 0
-                              ? "code"
-                          : copy_field(in.name, sizeof(in.name), f[1]) != 0
-                              ? "name"
-                          : copy_field(in.tier, sizeof(in.tier), f[2]) != 0
-                              ? "tier"
-                          : copy_field(in.grade, sizeof(in.grade), f[3]) != 0
-                              ? "grade"
-                          : copy_field(in.ownership, sizeof(in.ownership),
-                                       f[4]) != 0
-                              ? "ownership"
-                          : copy_field(in.area_code, sizeof(in.area_code),
-                                       f[5]) != 0
-                              ? "area_code"
-                              : NULL;
+        const char *bad =
+            copy_field(in.code, sizeof(in.code), f[0]) != 0     ? "code"
+            : copy_field(in.name, sizeof(in.name), f[1]) != 0   ? "name"
+            : copy_field(in.tier, sizeof(in.tier), f[2]) != 0   ? "tier"
+            : copy_field(in.grade, sizeof(in.grade), f[3]) != 0 ? "grade"
+            : copy_field(in.ownership, sizeof(in.ownership), f[4]) != 0
+                ? "ownership"
+            : copy_field(in.area_code, sizeof(in.area_code), f[5]) != 0
+                ? "area_code"
+                : NULL;
         if (bad != NULL) {
             snprintf(err, errlen,
                      "%s:%ld: %s is too long or not UTF-8 (save the file as "
@@ -346,10 +339,9 @@ inst_json(const inst *in, const char *area_name)
     json_object_object_add(o, "tier_label",
                            json_object_new_string(rhis_tier_label(in->tier)));
     const char *gl = rhis_grade_label(in->grade);
-    json_object_object_add(o, "grade",
-                           in->grade[0] != '\0'
-                               ? json_object_new_string(in->grade)
-                               : NULL);
+    json_object_object_add(
+        o, "grade",
+        in->grade[0] != '\0' ? json_object_new_string(in->grade) : NULL);
     json_object_object_add(o, "grade_label",
                            gl != NULL ? json_object_new_string(gl) : NULL);
     json_object_object_add(o, "ownership",
@@ -357,19 +349,16 @@ inst_json(const inst *in, const char *area_name)
     json_object_object_add(o, "area_code",
                            json_object_new_string(in->area_code));
     json_object_object_add(o, "area_name",
-                           area_name != NULL
-                               ? json_object_new_string(area_name)
-                               : NULL);
+                           area_name != NULL ? json_object_new_string(area_name)
+                                             : NULL);
     json_object_object_add(o, "beds_approved",
                            json_object_new_int64(in->beds_approved));
     json_object_object_add(o, "beds_open",
                            json_object_new_int64(in->beds_open));
     json_object_object_add(o, "lat",
-                           in->has_geo ? rhis_json_new_double(in->lat)
-                                       : NULL);
+                           in->has_geo ? rhis_json_new_double(in->lat) : NULL);
     json_object_object_add(o, "lon",
-                           in->has_geo ? rhis_json_new_double(in->lon)
-                                       : NULL);
+                           in->has_geo ? rhis_json_new_double(in->lon) : NULL);
     json_object_object_add(o, "active", json_object_new_boolean(in->active));
     return o;
 }
@@ -409,8 +398,7 @@ api_institution_list(rhis_req *req, rhis_resp *resp)
         return rc;
     if (tier != NULL && tier[0] != '\0') {
         if (rhis_tier_label(tier) == NULL)
-            return rhis_req_errorf(req, RHIS_EINVAL, "unknown tier '%s'",
-                                   tier);
+            return rhis_req_errorf(req, RHIS_EINVAL, "unknown tier '%s'", tier);
         rhis_sql_where_add(&w, "i.tier = ?", 's', 0, tier);
     }
     if (q != NULL && q[0] != '\0') {
@@ -491,28 +479,26 @@ api_institution_get(rhis_req *req, rhis_resp *resp)
         char pc[16];
         snprintf(pc, sizeof(pc), "%.*s", lens[l], in.area_code);
         rhis_stmt *st;
-        if (rhis_db_query(db, &st, "SELECT name FROM area WHERE code = ?",
-                          "s", pc) != RHIS_OK)
+        if (rhis_db_query(db, &st, "SELECT name FROM area WHERE code = ?", "s",
+                          pc) != RHIS_OK)
             continue;
         if (rhis_db_step(st) == RHIS_ROW) {
             if (path.len > 0)
                 rhis_buf_puts(&path, " / ");
             rhis_buf_puts(&path, rhis_db_column_text(st, 0));
             if (strcmp(pc, in.area_code) == 0)
-                area_name = rhis_arena_strdup(req->arena,
-                                              rhis_db_column_text(st, 0));
+                area_name =
+                    rhis_arena_strdup(req->arena, rhis_db_column_text(st, 0));
         }
         rhis_db_finalize(st);
     }
     json_object *o = inst_json(&in, area_name);
-    json_object_object_add(o, "area_path",
-                           json_object_new_string(path.len > 0 ? path.data
-                                                               : ""));
+    json_object_object_add(
+        o, "area_path", json_object_new_string(path.len > 0 ? path.data : ""));
     rhis_buf_fini(&path);
-    json_object_object_add(o, "phone",
-                           in.phone[0] != '\0'
-                               ? json_object_new_string(in.phone)
-                               : NULL);
+    json_object_object_add(
+        o, "phone",
+        in.phone[0] != '\0' ? json_object_new_string(in.phone) : NULL);
     json_object_object_add(o, "version", json_object_new_int64(in.version));
     json_object *roles = json_object_new_array();
     int64_t total = 0;
@@ -592,12 +578,10 @@ to_fhir(const inst *in)
     json_object *exts = json_object_new_array();
     json_object_array_add(exts, ext(EXT_AREA, "valueCode",
                                     json_object_new_string(in->area_code)));
-    json_object_array_add(exts,
-                          ext(EXT_OWNERSHIP, "valueCode",
-                              json_object_new_string(in->ownership)));
-    json_object_array_add(exts,
-                          ext(EXT_BEDS_APPROVED, "valueInteger",
-                              json_object_new_int64(in->beds_approved)));
+    json_object_array_add(exts, ext(EXT_OWNERSHIP, "valueCode",
+                                    json_object_new_string(in->ownership)));
+    json_object_array_add(exts, ext(EXT_BEDS_APPROVED, "valueInteger",
+                                    json_object_new_int64(in->beds_approved)));
     json_object_array_add(exts, ext(EXT_BEDS_OPEN, "valueInteger",
                                     json_object_new_int64(in->beds_open)));
     if (in->has_geo) {
@@ -621,8 +605,8 @@ to_fhir(const inst *in)
     json_object_object_add(o, "identifier", ids);
     json_object_object_add(o, "active", json_object_new_boolean(in->active));
     json_object *types = json_object_new_array();
-    json_object_array_add(types, coding_cc(SYS_TIER, in->tier,
-                                           rhis_tier_label(in->tier)));
+    json_object_array_add(
+        types, coding_cc(SYS_TIER, in->tier, rhis_tier_label(in->tier)));
     if (in->grade[0] != '\0')
         json_object_array_add(types, coding_cc(SYS_GRADE, in->grade,
                                                rhis_grade_label(in->grade)));
@@ -641,8 +625,7 @@ to_fhir(const inst *in)
 
 /* Copies a JSON string member into dst; errors name the element. */
 static rhis_status
-take_str(rhis_req *req, json_object *v, const char *what, char *dst,
-         size_t len)
+take_str(rhis_req *req, json_object *v, const char *what, char *dst, size_t len)
 {
     if (v == NULL || !json_object_is_type(v, json_type_string)) {
         rhis_req_error_expr(req, what);
@@ -663,8 +646,7 @@ take_int(rhis_req *req, json_object *v, const char *what, int64_t *out)
 {
     if (v == NULL || !json_object_is_type(v, json_type_int)) {
         rhis_req_error_expr(req, what);
-        return rhis_req_errorf(req, RHIS_EINVAL, "%s must be an integer",
-                               what);
+        return rhis_req_errorf(req, RHIS_EINVAL, "%s must be an integer", what);
     }
     *out = json_object_get_int64(v);
     return RHIS_OK;
@@ -693,8 +675,9 @@ from_fhir(rhis_req *req, json_object *o, inst *in)
                                "resourceType must be Organization");
     }
     static const char *const known[] = {
-        "resourceType", "id", "meta", "extension", "identifier", "active",
-        "type", "name", "telecom", "text", "alias", "address", "partOf"};
+        "resourceType", "id",      "meta",  "extension", "identifier",
+        "active",       "type",    "name",  "telecom",   "text",
+        "alias",        "address", "partOf"};
     json_object_object_foreach(o, key, val)
     {
         (void)val;
@@ -719,14 +702,14 @@ from_fhir(rhis_req *req, json_object *o, inst *in)
         in->active = json_object_get_boolean(v);
     }
     rhis_status rc = take_str(req, rhis_json_get(o, "name"),
-                              "Organization.name", in->name,
-                              sizeof(in->name));
+                              "Organization.name", in->name, sizeof(in->name));
     if (rc != RHIS_OK)
         return rc;
     json_object *ids = rhis_json_get(o, "identifier");
     in->code[0] = '\0';
-    for (size_t i = 0; ids != NULL && json_object_is_type(ids, json_type_array) &&
-                       i < json_object_array_length(ids);
+    for (size_t i = 0;
+         ids != NULL && json_object_is_type(ids, json_type_array) &&
+         i < json_object_array_length(ids);
          i++) {
         json_object *id = json_object_array_get_idx(ids, i);
         const char *sys = rhis_json_get_str(id, "system");
@@ -849,8 +832,9 @@ from_fhir(rhis_req *req, json_object *o, inst *in)
     }
     in->phone[0] = '\0';
     json_object *tel = rhis_json_get(o, "telecom");
-    for (size_t i = 0; tel != NULL && json_object_is_type(tel, json_type_array) &&
-                       i < json_object_array_length(tel);
+    for (size_t i = 0;
+         tel != NULL && json_object_is_type(tel, json_type_array) &&
+         i < json_object_array_length(tel);
          i++) {
         json_object *t = json_object_array_get_idx(tel, i);
         const char *sys = rhis_json_get_str(t, "system");
@@ -871,8 +855,8 @@ api_organization_read(rhis_req *req, rhis_resp *resp)
     int64_t id;
     const char *ids = rhis_req_param(req, "id");
     if (rhis_fhir_parse_id(req, "Organization id", ids, &id) != RHIS_OK)
-        return rhis_req_errorf(req, RHIS_ENOTFOUND,
-                               "Organization/%s not found", ids);
+        return rhis_req_errorf(req, RHIS_ENOTFOUND, "Organization/%s not found",
+                               ids);
     rhis_db *db;
     rhis_status rc = rhis_req_db(req, &db);
     if (rc != RHIS_OK)
@@ -989,8 +973,7 @@ api_organization_search(rhis_req *req, rhis_resp *resp)
 
 /* Finishes a write: audit in the same transaction, commit, answer. */
 static rhis_status
-finish_write(rhis_req *req, rhis_resp *resp, rhis_db *db, inst *in,
-             int created)
+finish_write(rhis_req *req, rhis_resp *resp, rhis_db *db, inst *in, int created)
 {
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)in->id);
@@ -1050,9 +1033,8 @@ api_organization_create(rhis_req *req, rhis_resp *resp)
     if (rc != RHIS_OK) {
         rhis_db_rollback(db);
         if (rc == RHIS_ECONFLICT)
-            return rhis_req_errorf(req, rc,
-                                   "an institution with code '%s' exists",
-                                   in.code);
+            return rhis_req_errorf(
+                req, rc, "an institution with code '%s' exists", in.code);
         return rhis_req_errorf(req, rc, "cannot store Organization");
     }
     return finish_write(req, resp, db, &in, 1);
@@ -1155,12 +1137,11 @@ api_organization_update(rhis_req *req, rhis_resp *resp)
     if (rc != RHIS_OK) {
         rhis_db_rollback(db);
         if (rc == RHIS_ECONFLICT)
-            return rhis_req_errorf(req, rc,
-                                   "an institution with code '%s' exists",
-                                   in.code);
+            return rhis_req_errorf(
+                req, rc, "an institution with code '%s' exists", in.code);
         if (rc == RHIS_EPRECOND)
-            return rhis_req_errorf(req, rc,
-                                   "Organization/%s changed meanwhile", ids);
+            return rhis_req_errorf(req, rc, "Organization/%s changed meanwhile",
+                                   ids);
         return rhis_req_errorf(req, rc, "cannot store Organization");
     }
     return finish_write(req, resp, db, &in, 0);
@@ -1189,22 +1170,19 @@ site_fhir(const inst *in)
     rhis_fhir_instant(in->updated_at, buf, sizeof(buf));
     json_object_object_add(m, "lastUpdated", json_object_new_string(buf));
     json_object_object_add(l, "meta", m);
-    json_object_object_add(l, "status", json_object_new_string(
-                                            in->active ? "active"
-                                                       : "inactive"));
+    json_object_object_add(
+        l, "status",
+        json_object_new_string(in->active ? "active" : "inactive"));
     json_object_object_add(l, "name", json_object_new_string(in->name));
     json_object_object_add(l, "mode", json_object_new_string("instance"));
-    json_object_object_add(
-        l, "physicalType",
-        coding_cc("http://terminology.hl7.org/CodeSystem/"
-                  "location-physical-type",
-                  "bu", "Building"));
+    json_object_object_add(l, "physicalType",
+                           coding_cc("http://terminology.hl7.org/CodeSystem/"
+                                     "location-physical-type",
+                                     "bu", "Building"));
     if (in->has_geo) {
         json_object *pos = json_object_new_object();
-        json_object_object_add(pos, "latitude",
-                               rhis_json_new_double(in->lat));
-        json_object_object_add(pos, "longitude",
-                               rhis_json_new_double(in->lon));
+        json_object_object_add(pos, "latitude", rhis_json_new_double(in->lat));
+        json_object_object_add(pos, "longitude", rhis_json_new_double(in->lon));
         json_object_object_add(l, "position", pos);
     }
     json_object *mo = json_object_new_object();
@@ -1298,11 +1276,9 @@ registry_site_search(rhis_req *req, rhis_resp *resp)
     rhis_stmt *st = NULL;
     rc = rhis_sql_where_count(db, &w, "institution i", &total);
     if (rc == RHIS_OK)
-        rc = rhis_sql_where_select(db, &w,
-                                   "SELECT " INST_COLS " FROM institution i",
-                                   "ORDER BY i.id",
-                                   s.summary_count ? 0 : s.count, s.offset,
-                                   &st);
+        rc = rhis_sql_where_select(
+            db, &w, "SELECT " INST_COLS " FROM institution i", "ORDER BY i.id",
+            s.summary_count ? 0 : s.count, s.offset, &st);
     if (rc != RHIS_OK)
         return rhis_req_errorf(req, rc, "cannot search Location");
     json_object *b = rhis_fhir_bundle_new(req, &s, total);

@@ -18,7 +18,7 @@
 #include "rhis/registry.h"
 
 #define SYS_LICENCE "urn:rhis:practitioner-licence"
-#define SYS_PROLE "urn:rhis:practitioner-role"
+#define SYS_PROLE   "urn:rhis:practitioner-role"
 
 typedef struct pract {
     int64_t id;
@@ -147,8 +147,8 @@ pract_load(rhis_db *db, int64_t id, pract *p)
                              "i", id);
 }
 
-#define PROLE_COLS                                                           \
-    "r.id, r.practitioner_id, r.institution_id, r.role, r.active,"          \
+#define PROLE_COLS                                                             \
+    "r.id, r.practitioner_id, r.institution_id, r.role, r.active,"             \
     " r.version, r.updated_at"
 
 static void
@@ -213,12 +213,11 @@ pract_parse(rhis_req *req, json_object *o, pract *p)
         snprintf(p->name, sizeof(p->name), "%s", text);
     } else if (family != NULL) {
         /* Chinese order: family name first, no space */
-        const char *g = given != NULL &&
-                                json_object_is_type(given, json_type_array) &&
-                                json_object_array_length(given) > 0
-                            ? json_object_get_string(
-                                  json_object_array_get_idx(given, 0))
-                            : "";
+        const char *g =
+            given != NULL && json_object_is_type(given, json_type_array) &&
+                    json_object_array_length(given) > 0
+                ? json_object_get_string(json_object_array_get_idx(given, 0))
+                : "";
         snprintf(p->name, sizeof(p->name), "%s%s", family, g);
     }
     if (p->name[0] == '\0' || strlen(p->name) > 100)
@@ -236,8 +235,9 @@ pract_parse(rhis_req *req, json_object *o, pract *p)
                        "gender must be male, female, other or unknown");
     }
     json_object *ids = rhis_json_get(o, "identifier");
-    for (size_t i = 0; ids != NULL && json_object_is_type(ids, json_type_array) &&
-                       i < json_object_array_length(ids);
+    for (size_t i = 0;
+         ids != NULL && json_object_is_type(ids, json_type_array) &&
+         i < json_object_array_length(ids);
          i++) {
         json_object *id = json_object_array_get_idx(ids, i);
         const char *sys = rhis_json_get_str(id, "system");
@@ -254,7 +254,10 @@ pract_parse(rhis_req *req, json_object *o, pract *p)
 
 /* Parses "Type/123" into id; 400 naming expr otherwise. */
 static rhis_status
-parse_ref(rhis_req *req, json_object *o, const char *type, const char *expr,
+parse_ref(rhis_req *req,
+          json_object *o,
+          const char *type,
+          const char *expr,
           int64_t *id)
 {
     const char *r = rhis_json_get_str(o, "reference");
@@ -262,8 +265,8 @@ parse_ref(rhis_req *req, json_object *o, const char *type, const char *expr,
     if (r == NULL || strncmp(r, type, n) != 0 || r[n] != '/' ||
         rhis_fhir_parse_id(req, expr, r + n + 1, id) != RHIS_OK) {
         rhis_req_error_expr(req, expr);
-        return rhis_req_errorf(req, RHIS_EINVAL,
-                               "%s must be a reference %s/ID", expr, type);
+        return rhis_req_errorf(req, RHIS_EINVAL, "%s must be a reference %s/ID",
+                               expr, type);
     }
     return RHIS_OK;
 }
@@ -284,9 +287,9 @@ prole_parse(rhis_req *req, json_object *o, prole *r)
                        "active must be boolean");
         r->active = json_object_get_boolean(v);
     }
-    rhis_status rc = parse_ref(req, rhis_json_get(o, "practitioner"),
-                               "Practitioner", "PractitionerRole.practitioner",
-                               &r->practitioner_id);
+    rhis_status rc =
+        parse_ref(req, rhis_json_get(o, "practitioner"), "Practitioner",
+                  "PractitionerRole.practitioner", &r->practitioner_id);
     if (rc == RHIS_OK)
         rc = parse_ref(req, rhis_json_get(o, "organization"), "Organization",
                        "PractitionerRole.organization", &r->institution_id);
@@ -322,8 +325,7 @@ prole_parse(rhis_req *req, json_object *o, prole *r)
 
 /* The area of institution id; 400 if the institution does not exist. */
 static rhis_status
-institution_area(rhis_req *req, rhis_db *db, int64_t id, char *area,
-                 size_t len)
+institution_area(rhis_req *req, rhis_db *db, int64_t id, char *area, size_t len)
 {
     rhis_stmt *st;
     rhis_status rc = rhis_db_query(db, &st,
@@ -347,8 +349,13 @@ institution_area(rhis_req *req, rhis_db *db, int64_t id, char *area,
 }
 
 static rhis_status
-commit_and_answer(rhis_req *req, rhis_resp *resp, rhis_db *db,
-                  const char *type, int64_t id, int64_t version, int created,
+commit_and_answer(rhis_req *req,
+                  rhis_resp *resp,
+                  rhis_db *db,
+                  const char *type,
+                  int64_t id,
+                  int64_t version,
+                  int created,
                   json_object *o)
 {
     char ids[24];
@@ -368,9 +375,9 @@ commit_and_answer(rhis_req *req, rhis_resp *resp, rhis_db *db,
     }
     rhis_fhir_set_version(req, resp, version);
     if (created)
-        rhis_resp_header(resp, "Location",
-                         rhis_arena_printf(req->arena, "/fhir/%s/%s", type,
-                                           ids));
+        rhis_resp_header(
+            resp, "Location",
+            rhis_arena_printf(req->arena, "/fhir/%s/%s", type, ids));
     rhis_fhir_respond(resp, created ? 201 : 200, o);
     json_object_put(o);
     return RHIS_OK;
@@ -381,8 +388,7 @@ id_param(rhis_req *req, const char *type, int64_t *id)
 {
     const char *s = rhis_req_param(req, "id");
     if (rhis_fhir_parse_id(req, "id", s, id) != RHIS_OK)
-        return rhis_req_errorf(req, RHIS_ENOTFOUND, "%s/%s not found", type,
-                               s);
+        return rhis_req_errorf(req, RHIS_ENOTFOUND, "%s/%s not found", type, s);
     return RHIS_OK;
 }
 
@@ -454,8 +460,7 @@ api_practitioner_search(rhis_req *req, rhis_resp *resp)
     rhis_stmt *st = NULL;
     rc = rhis_sql_where_count(db, &w, "practitioner", &total);
     if (rc == RHIS_OK)
-        rc = rhis_sql_where_select(db, &w,
-                                   "SELECT id FROM practitioner",
+        rc = rhis_sql_where_select(db, &w, "SELECT id FROM practitioner",
                                    "ORDER BY id", s.summary_count ? 0 : s.count,
                                    s.offset, &st);
     if (rc != RHIS_OK)
@@ -528,8 +533,7 @@ pract_write(rhis_req *req, rhis_resp *resp, int create)
                              "UPDATE practitioner SET name = ?, sex = ?,"
                              " licence_no = ?, active = ?, version = ?,"
                              " updated_at = ? WHERE id = ?",
-                             "sssiiii", p.name,
-                             p.sex[0] != '\0' ? p.sex : NULL,
+                             "sssiiii", p.name, p.sex[0] != '\0' ? p.sex : NULL,
                              p.licence[0] != '\0' ? p.licence : NULL,
                              (int64_t)p.active, p.version, now, id);
         }
@@ -540,9 +544,8 @@ pract_write(rhis_req *req, rhis_resp *resp, int create)
         if (req->err_status == rc)
             return rc;
         if (rc == RHIS_ECONFLICT)
-            return rhis_req_errorf(req, rc,
-                                   "a practitioner with licence '%s' exists",
-                                   p.licence);
+            return rhis_req_errorf(
+                req, rc, "a practitioner with licence '%s' exists", p.licence);
         if (rc == RHIS_ENOTFOUND)
             return rhis_req_errorf(req, rc, "Practitioner/%lld not found",
                                    (long long)id);
@@ -577,10 +580,9 @@ api_practitionerrole_read(rhis_req *req, rhis_resp *resp)
     prole r;
     rc = prole_load(db, id, &r);
     if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "PractitionerRole/%lld %s",
-                               (long long)id,
-                               rc == RHIS_ENOTFOUND ? "not found"
-                                                    : "cannot be read");
+        return rhis_req_errorf(
+            req, rc, "PractitionerRole/%lld %s", (long long)id,
+            rc == RHIS_ENOTFOUND ? "not found" : "cannot be read");
     json_object *o = prole_fhir(&r);
     rhis_fhir_set_version(req, resp, r.version);
     rhis_fhir_respond(resp, 200, o);
@@ -703,8 +705,8 @@ prole_write(rhis_req *req, rhis_resp *resp, int create)
                            " institution_id, role, active, version,"
                            " updated_at) VALUES (?, ?, ?, ?, 1, ?)"
                            " RETURNING id",
-                           "iisii", r.practitioner_id, r.institution_id,
-                           r.role, (int64_t)r.active, now);
+                           "iisii", r.practitioner_id, r.institution_id, r.role,
+                           (int64_t)r.active, now);
         if (rc == RHIS_OK) {
             rc = rhis_db_step(st);
             if (rc == RHIS_ROW) {
@@ -746,8 +748,8 @@ prole_write(rhis_req *req, rhis_resp *resp, int create)
                                    (long long)id);
         return rhis_req_errorf(req, rc, "cannot store PractitionerRole");
     }
-    return commit_and_answer(req, resp, db, "PractitionerRole", r.id,
-                             r.version, create, prole_fhir(&r));
+    return commit_and_answer(req, resp, db, "PractitionerRole", r.id, r.version,
+                             create, prole_fhir(&r));
 }
 
 rhis_status

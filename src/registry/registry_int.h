@@ -7,8 +7,7 @@
 #include "rhis/http.h"
 
 /* FHIR Location/inst-ID: the site of an institution (institutions.c). */
-rhis_status registry_site_read(rhis_req *req, rhis_resp *resp,
-                               const char *id);
+rhis_status registry_site_read(rhis_req *req, rhis_resp *resp, const char *id);
 /* Location search over institution sites (organization=, type=bu). */
 rhis_status registry_site_search(rhis_req *req, rhis_resp *resp);
 

@@ -356,8 +356,7 @@ integers_outside_int64_are_refused_not_clamped(void **state)
 {
     (void)state;
     char err[160];
-    assert_int_equal(parse("[9223372036854775807]", err, sizeof(err)),
-                     RHIS_OK);
+    assert_int_equal(parse("[9223372036854775807]", err, sizeof(err)), RHIS_OK);
     assert_int_equal(parse("[-9223372036854775808]", err, sizeof(err)),
                      RHIS_OK);
     assert_int_equal(parse("[9223372036854775808]", err, sizeof(err)),
@@ -365,8 +364,7 @@ integers_outside_int64_are_refused_not_clamped(void **state)
     assert_non_null(strstr(err, "out of range"));
     assert_int_equal(parse("[-9223372036854775809]", err, sizeof(err)),
                      RHIS_EINVAL);
-    assert_int_equal(parse("{\"n\":99999999999999999999}", err,
-                           sizeof(err)),
+    assert_int_equal(parse("{\"n\":99999999999999999999}", err, sizeof(err)),
                      RHIS_EINVAL);
     /* decimals of any size stay decimals (FHIR keeps their text) */
     assert_int_equal(parse("[99999999999999999999.5]", err, sizeof(err)),
