@@ -71,6 +71,25 @@ rhis_status rhis_sql_where_select(rhis_db *db,
                                   int64_t offset,
                                   rhis_stmt **out);
 
+/* Maps the current row of a search to a new FHIR resource. */
+typedef json_object *(*rhis_fhir_row_fn)(rhis_stmt *st);
+
+/*
+ * Runs a search and answers with a searchset Bundle: counts the rows of
+ * `from` matching w, selects `columns` of the page given by s (none for
+ * _summary=count) in `order`, maps each row with fn.  from, columns and
+ * order are SQL literals of the caller.  Errors are recorded on req.
+ */
+rhis_status rhis_fhir_search_respond(rhis_req *req,
+                                     rhis_resp *resp,
+                                     const rhis_fhir_search *s,
+                                     const rhis_sql_where *w,
+                                     const char *from,
+                                     const char *columns,
+                                     const char *order,
+                                     const char *type,
+                                     rhis_fhir_row_fn fn);
+
 /* FHIR date search value with optional prefix (eq ge le gt lt) on a column
  * holding unix milliseconds / seconds / ISO date text. */
 rhis_status rhis_fhir_where_date_ms(rhis_req *req,

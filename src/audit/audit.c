@@ -238,32 +238,9 @@ api_auditevent_search(rhis_req *req, rhis_resp *resp)
         if (rc != RHIS_OK)
             return rc;
     }
-    rhis_db *db;
-    rc = rhis_req_db(req, &db);
-    if (rc != RHIS_OK)
-        return rc;
-    int64_t total = 0;
-    rc = rhis_sql_where_count(db, &w, "audit_event", &total);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot count audit events");
-    rhis_stmt *st;
-    rc = rhis_sql_where_select(
-        db, &w,
-        "SELECT id, ts, user_id, username, role, action, operation,"
-        " resource_type, resource_id, patient_id, outcome, address,"
-        " request_id, detail FROM audit_event",
-        "ORDER BY ts DESC, id DESC", s.count, s.offset, &st);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot read audit events");
-    json_object *bundle = rhis_fhir_bundle_new(req, &s, total);
-    while ((rc = rhis_db_step(st)) == RHIS_ROW)
-        rhis_fhir_bundle_add(req, bundle, to_fhir(st), "AuditEvent");
-    rhis_db_finalize(st);
-    if (rc != RHIS_DONE) {
-        json_object_put(bundle);
-        return rhis_req_errorf(req, rc, "cannot read audit events");
-    }
-    rhis_fhir_respond(resp, 200, bundle);
-    json_object_put(bundle);
-    return RHIS_OK;
+    return rhis_fhir_search_respond(
+        req, resp, &s, &w, "audit_event",
+        "id, ts, user_id, username, role, action, operation, resource_type,"
+        " resource_id, patient_id, outcome, address, request_id, detail",
+        "ORDER BY ts DESC, id DESC", "AuditEvent", to_fhir);
 }

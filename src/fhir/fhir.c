@@ -477,3 +477,51 @@ rhis_fhir_check_if_match(rhis_req *req, int64_t version)
                                (long long)v, (long long)version);
     return RHIS_OK;
 }
+
+rhis_status
+rhis_fhir_search_respond(rhis_req *req,
+                         rhis_resp *resp,
+                         const rhis_fhir_search *s,
+                         const rhis_sql_where *w,
+                         const char *from,
+                         const char *columns,
+                         const char *order,
+                         const char *type,
+                         rhis_fhir_row_fn fn)
+{
+    rhis_db *db;
+    rhis_status rc = rhis_req_db(req, &db);
+    if (rc != RHIS_OK)
+        return rc;
+    int64_t total = 0;
+    rc = rhis_sql_where_count(db, w, from, &total);
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, rc, "cannot search %s", type);
+    json_object *b = rhis_fhir_bundle_new(req, s, total);
+    if (!s->summary_count && s->count > 0) {
+        rhis_buf sql;
+        rhis_buf_init(&sql, 4096);
+        rhis_buf_puts(&sql, "SELECT ");
+        rhis_buf_puts(&sql, columns);
+        rhis_buf_puts(&sql, " FROM ");
+        rhis_buf_puts(&sql, from);
+        rhis_stmt *st;
+        rc = rhis_sql_where_select(db, w, sql.data, order, s->count, s->offset,
+                                   &st);
+        rhis_buf_fini(&sql);
+        if (rc == RHIS_OK) {
+            while ((rc = rhis_db_step(st)) == RHIS_ROW)
+                rhis_fhir_bundle_add(req, b, fn(st), type);
+            rhis_db_finalize(st);
+            if (rc == RHIS_DONE)
+                rc = RHIS_OK;
+        }
+        if (rc != RHIS_OK) {
+            json_object_put(b);
+            return rhis_req_errorf(req, rc, "cannot search %s", type);
+        }
+    }
+    rhis_fhir_respond(resp, 200, b);
+    json_object_put(b);
+    return RHIS_OK;
+}

@@ -541,6 +541,14 @@ area_location(const area_row *a)
     return l;
 }
 
+static json_object *
+area_row_location(rhis_stmt *st)
+{
+    area_row a;
+    area_row_fill(st, &a);
+    return area_location(&a);
+}
+
 rhis_status
 api_location_read(rhis_req *req, rhis_resp *resp)
 {
@@ -610,29 +618,7 @@ api_location_search(rhis_req *req, rhis_resp *resp)
                                    k);
         }
     }
-    rhis_db *db;
-    rc = rhis_req_db(req, &db);
-    if (rc != RHIS_OK)
-        return rc;
-    int64_t total;
-    rc = rhis_sql_where_count(db, &w, "area", &total);
-    rhis_stmt *st = NULL;
-    if (rc == RHIS_OK)
-        rc = rhis_sql_where_select(db, &w,
-                                   "SELECT code, name, level, parent_code,"
-                                   " edition FROM area",
-                                   "ORDER BY code", s.count, s.offset, &st);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot search areas");
-    json_object *b = rhis_fhir_bundle_new(req, &s, total);
-    while ((rc = rhis_db_step(st)) == RHIS_ROW) {
-        area_row a;
-        area_row_fill(st, &a);
-        rhis_fhir_bundle_add(req, b, area_location(&a), "Location");
-    }
-    rhis_db_finalize(st);
-    rhis_fhir_respond(resp, 200, b);
-    json_object_put(b);
-    return rc == RHIS_DONE ? RHIS_OK
-                           : rhis_req_errorf(req, rc, "cannot search areas");
+    return rhis_fhir_search_respond(
+        req, resp, &s, &w, "area", "code, name, level, parent_code, edition",
+        "ORDER BY code", "Location", area_row_location);
 }

@@ -874,6 +874,14 @@ api_organization_read(rhis_req *req, rhis_resp *resp)
     return RHIS_OK;
 }
 
+static json_object *
+org_row_fhir(rhis_stmt *st)
+{
+    inst in;
+    from_row(st, &in);
+    return to_fhir(&in);
+}
+
 rhis_status
 api_organization_search(rhis_req *req, rhis_resp *resp)
 {
@@ -937,38 +945,9 @@ api_organization_search(rhis_req *req, rhis_resp *resp)
         if (rc != RHIS_OK)
             return rc;
     }
-    rhis_db *db;
-    rc = rhis_req_db(req, &db);
-    if (rc != RHIS_OK)
-        return rc;
-    int64_t total;
-    rc = rhis_sql_where_count(db, &w, "institution i", &total);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot search Organization");
-    json_object *b = rhis_fhir_bundle_new(req, &s, total);
-    if (!s.summary_count) {
-        rhis_stmt *st;
-        rc = rhis_sql_where_select(db, &w,
-                                   "SELECT " INST_COLS " FROM institution i",
-                                   "ORDER BY i.id", s.count, s.offset, &st);
-        if (rc != RHIS_OK) {
-            json_object_put(b);
-            return rhis_req_errorf(req, rc, "cannot search Organization");
-        }
-        while ((rc = rhis_db_step(st)) == RHIS_ROW) {
-            inst in;
-            from_row(st, &in);
-            rhis_fhir_bundle_add(req, b, to_fhir(&in), "Organization");
-        }
-        rhis_db_finalize(st);
-        if (rc != RHIS_DONE) {
-            json_object_put(b);
-            return rhis_req_errorf(req, rc, "cannot search Organization");
-        }
-    }
-    rhis_fhir_respond(resp, 200, b);
-    json_object_put(b);
-    return RHIS_OK;
+    return rhis_fhir_search_respond(req, resp, &s, &w, "institution i",
+                                    INST_COLS, "ORDER BY i.id", "Organization",
+                                    org_row_fhir);
 }
 
 /* Finishes a write: audit in the same transaction, commit, answer. */
@@ -1230,6 +1209,14 @@ registry_site_read(rhis_req *req, rhis_resp *resp, const char *id)
     return RHIS_OK;
 }
 
+static json_object *
+site_row_fhir(rhis_stmt *st)
+{
+    inst in;
+    from_row(st, &in);
+    return site_fhir(&in);
+}
+
 rhis_status
 registry_site_search(rhis_req *req, rhis_resp *resp)
 {
@@ -1267,31 +1254,11 @@ registry_site_search(rhis_req *req, rhis_resp *resp)
                                  k);
         }
     }
-    rhis_db *db;
-    if (rc == RHIS_OK)
-        rc = rhis_req_db(req, &db);
     if (rc != RHIS_OK)
         return rc;
-    int64_t total;
-    rhis_stmt *st = NULL;
-    rc = rhis_sql_where_count(db, &w, "institution i", &total);
-    if (rc == RHIS_OK)
-        rc = rhis_sql_where_select(
-            db, &w, "SELECT " INST_COLS " FROM institution i", "ORDER BY i.id",
-            s.summary_count ? 0 : s.count, s.offset, &st);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot search Location");
-    json_object *b = rhis_fhir_bundle_new(req, &s, total);
-    while ((rc = rhis_db_step(st)) == RHIS_ROW) {
-        inst in;
-        from_row(st, &in);
-        rhis_fhir_bundle_add(req, b, site_fhir(&in), "Location");
-    }
-    rhis_db_finalize(st);
-    rhis_fhir_respond(resp, 200, b);
-    json_object_put(b);
-    return rc == RHIS_DONE ? RHIS_OK
-                           : rhis_req_errorf(req, rc, "cannot search Location");
+    return rhis_fhir_search_respond(req, resp, &s, &w, "institution i",
+                                    INST_COLS, "ORDER BY i.id", "Location",
+                                    site_row_fhir);
 }
 
 /* PUT /fhir/Location/inst-ID: moves the site (position, status). */

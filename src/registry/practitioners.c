@@ -415,6 +415,22 @@ api_practitioner_read(rhis_req *req, rhis_resp *resp)
     return RHIS_OK;
 }
 
+static json_object *
+pract_row_fhir(rhis_stmt *st)
+{
+    pract p;
+    pract_row(st, &p);
+    return pract_fhir(&p);
+}
+
+static json_object *
+prole_row_fhir(rhis_stmt *st)
+{
+    prole r;
+    prole_row(st, &r);
+    return prole_fhir(&r);
+}
+
 rhis_status
 api_practitioner_search(rhis_req *req, rhis_resp *resp)
 {
@@ -451,34 +467,12 @@ api_practitioner_search(rhis_req *req, rhis_resp *resp)
                                  k);
         }
     }
-    rhis_db *db;
-    if (rc == RHIS_OK)
-        rc = rhis_req_db(req, &db);
     if (rc != RHIS_OK)
         return rc;
-    int64_t total;
-    rhis_stmt *st = NULL;
-    rc = rhis_sql_where_count(db, &w, "practitioner", &total);
-    if (rc == RHIS_OK)
-        rc = rhis_sql_where_select(db, &w, "SELECT id FROM practitioner",
-                                   "ORDER BY id", s.summary_count ? 0 : s.count,
-                                   s.offset, &st);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot search Practitioner");
-    json_object *b = rhis_fhir_bundle_new(req, &s, total);
-    int64_t ids[RHIS_FHIR_MAX_COUNT];
-    int n = 0;
-    while ((rc = rhis_db_step(st)) == RHIS_ROW && n < RHIS_FHIR_MAX_COUNT)
-        ids[n++] = rhis_db_column_int64(st, 0);
-    rhis_db_finalize(st);
-    for (int i = 0; i < n; i++) {
-        pract p;
-        if (pract_load(db, ids[i], &p) == RHIS_OK)
-            rhis_fhir_bundle_add(req, b, pract_fhir(&p), "Practitioner");
-    }
-    rhis_fhir_respond(resp, 200, b);
-    json_object_put(b);
-    return RHIS_OK;
+    return rhis_fhir_search_respond(
+        req, resp, &s, &w, "practitioner",
+        "id, name, sex, licence_no, active, version, updated_at", "ORDER BY id",
+        "Practitioner", pract_row_fhir);
 }
 
 static rhis_status
@@ -634,30 +628,11 @@ api_practitionerrole_search(rhis_req *req, rhis_resp *resp)
                                  k);
         }
     }
-    rhis_db *db;
-    if (rc == RHIS_OK)
-        rc = rhis_req_db(req, &db);
     if (rc != RHIS_OK)
         return rc;
-    int64_t total;
-    rhis_stmt *st = NULL;
-    rc = rhis_sql_where_count(db, &w, "practitioner_role r", &total);
-    if (rc == RHIS_OK)
-        rc = rhis_sql_where_select(
-            db, &w, "SELECT " PROLE_COLS " FROM practitioner_role r",
-            "ORDER BY r.id", s.summary_count ? 0 : s.count, s.offset, &st);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot search PractitionerRole");
-    json_object *b = rhis_fhir_bundle_new(req, &s, total);
-    while ((rc = rhis_db_step(st)) == RHIS_ROW) {
-        prole r;
-        prole_row(st, &r);
-        rhis_fhir_bundle_add(req, b, prole_fhir(&r), "PractitionerRole");
-    }
-    rhis_db_finalize(st);
-    rhis_fhir_respond(resp, 200, b);
-    json_object_put(b);
-    return RHIS_OK;
+    return rhis_fhir_search_respond(req, resp, &s, &w, "practitioner_role r",
+                                    PROLE_COLS, "ORDER BY r.id",
+                                    "PractitionerRole", prole_row_fhir);
 }
 
 static rhis_status
