@@ -265,25 +265,44 @@ rhis_db_run(rhis_db *db, const char *sql, const char *types, ...)
     return rc == RHIS_DONE ? RHIS_OK : rc;
 }
 
-rhis_status
-rhis_db_scalar_int64(
-    rhis_db *db, int64_t *out, const char *sql, const char *types, ...)
+/* Runs sql and calls fill(st, out) on its first row (see db.h). */
+static rhis_status
+query_row_va(rhis_db *db,
+             void (*fill)(rhis_stmt *, void *),
+             void *out,
+             const char *sql,
+             const char *types,
+             va_list ap)
 {
     rhis_stmt *st;
-    va_list ap;
-    va_start(ap, types);
     rhis_status rc = query_va(db, &st, sql, types, ap);
-    va_end(ap);
     if (rc != RHIS_OK)
         return rc;
     rc = rhis_db_step(st);
     if (rc == RHIS_ROW) {
-        *out = rhis_db_column_int64(st, 0);
+        fill(st, out);
         rc = RHIS_OK;
     } else if (rc == RHIS_DONE) {
         rc = RHIS_ENOTFOUND;
     }
     rhis_db_finalize(st);
+    return rc;
+}
+
+static void
+fill_int64(rhis_stmt *st, void *out)
+{
+    *(int64_t *)out = rhis_db_column_int64(st, 0);
+}
+
+rhis_status
+rhis_db_scalar_int64(
+    rhis_db *db, int64_t *out, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    rhis_status rc = query_row_va(db, fill_int64, out, sql, types, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -295,21 +314,10 @@ rhis_db_query_row(rhis_db *db,
                   const char *types,
                   ...)
 {
-    rhis_stmt *st;
     va_list ap;
     va_start(ap, types);
-    rhis_status rc = query_va(db, &st, sql, types, ap);
+    rhis_status rc = query_row_va(db, fill, out, sql, types, ap);
     va_end(ap);
-    if (rc != RHIS_OK)
-        return rc;
-    rc = rhis_db_step(st);
-    if (rc == RHIS_ROW) {
-        fill(st, out);
-        rc = RHIS_OK;
-    } else if (rc == RHIS_DONE) {
-        rc = RHIS_ENOTFOUND;
-    }
-    rhis_db_finalize(st);
     return rc;
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "rhis/db.h"
+#include "testutil.h"
 
 /* The engine under test: set by each group's setup. */
 static const char *g_engine;   /* "sqlite" or "postgresql" */
@@ -707,38 +708,6 @@ sqlite_group_teardown(void **state)
     return 0;
 }
 
-/*
- * Runs "CREATE SCHEMA name" or "DROP SCHEMA name CASCADE" for name on the
- * server at base_url.  The identifier is quoted by the server (format %I)
- * from a bound parameter, so no SQL is built in C.
- */
-static int
-pg_schema_ddl(const char *base_url, const char *fmt, const char *name)
-{
-    rhis_db *db = NULL;
-    rhis_stmt *st = NULL;
-    char err[256];
-    int ok = -1;
-
-    if (rhis_db_open(&db, base_url, err, sizeof(err)) != RHIS_OK) {
-        print_error("postgresql: cannot connect: %s\n", err);
-        return -1;
-    }
-    if (rhis_db_query(db, &st, "SELECT format(?, ?::text)", "ss", fmt, name) !=
-            RHIS_OK ||
-        rhis_db_step(st) != RHIS_ROW)
-        goto out;
-    if (rhis_db_exec(db, rhis_db_column_text(st, 0)) != RHIS_OK)
-        goto out;
-    ok = 0;
-out:
-    if (ok != 0)
-        print_error("postgresql: %s: %s\n", fmt, rhis_db_errmsg(db));
-    rhis_db_finalize(st);
-    rhis_db_close(db);
-    return ok;
-}
-
 /* Creates the run's schema and points g_url at it; 0 on success. */
 static int
 pg_run_setup(const char *base)
@@ -757,7 +726,7 @@ pg_run_setup(const char *base)
         print_error("RHIS_TEST_PG_URL is too long\n");
         return -1;
     }
-    return pg_schema_ddl(base, "CREATE SCHEMA %I", g_schema);
+    return rhis_test_pg_schema_ddl(base, "CREATE SCHEMA %I", g_schema);
 }
 
 static int
@@ -788,7 +757,7 @@ main(void)
                                           conformance, pg_group_setup, NULL);
     failed += cmocka_run_group_tests_name("db postgresql only", pg_only,
                                           pg_group_setup, NULL);
-    if (pg_schema_ddl(pg, "DROP SCHEMA %I CASCADE", g_schema) != 0)
+    if (rhis_test_pg_schema_ddl(pg, "DROP SCHEMA %I CASCADE", g_schema) != 0)
         failed++;
     return failed != 0;
 }
