@@ -16,7 +16,7 @@
 #include "rhis/http.h"
 
 #define RHIS_FHIR_MAX_COUNT 1000
-#define RHIS_SQL_MAX_TERMS  24
+#define RHIS_SQL_MAX_TERMS  32
 
 typedef struct rhis_fhir_search {
     int count;         /* _count, 1..RHIS_FHIR_MAX_COUNT */
@@ -43,10 +43,12 @@ rhis_status rhis_fhir_parse_id(rhis_req *req,
 typedef struct rhis_sql_where {
     int n;
     const char *term[RHIS_SQL_MAX_TERMS];
-    char type[RHIS_SQL_MAX_TERMS]; /* 'i', 's', 'd' or 0 (no value) */
+    char type[RHIS_SQL_MAX_TERMS]; /* 'i', 's', 'd', 'S' (two) or 0 */
     int64_t ival[RHIS_SQL_MAX_TERMS];
     double dval[RHIS_SQL_MAX_TERMS];
     const char *sval[RHIS_SQL_MAX_TERMS];
+    const char *sval2[RHIS_SQL_MAX_TERMS];
+    int64_t ival2[RHIS_SQL_MAX_TERMS];
 } rhis_sql_where;
 
 void rhis_sql_where_init(rhis_sql_where *w);
@@ -56,6 +58,16 @@ void rhis_sql_where_add(rhis_sql_where *w,
                         char type,
                         int64_t ival,
                         const char *sval);
+/* Adds a term with two text values (two '?', bound in order). */
+void rhis_sql_where_add2(rhis_sql_where *w,
+                         const char *term,
+                         const char *s1,
+                         const char *s2);
+/* Adds a term with two integer values ('I'). */
+void rhis_sql_where_add_ii(rhis_sql_where *w,
+                           const char *term,
+                           int64_t i1,
+                           int64_t i2);
 void rhis_sql_where_add_double(rhis_sql_where *w, const char *term, double v);
 /* SELECT COUNT(*) FROM table WHERE ... */
 rhis_status rhis_sql_where_count(rhis_db *db,
@@ -96,6 +108,15 @@ rhis_status rhis_fhir_where_date_ms(rhis_req *req,
                                     rhis_sql_where *w,
                                     const char *column,
                                     const char *value);
+
+/* The same without a request: terms allocated from a, a message in err
+ * (RHIS_EINVAL) for a malformed value or prefix. */
+rhis_status rhis_fhir_where_date(rhis_arena *a,
+                                 rhis_sql_where *w,
+                                 const char *column,
+                                 const char *value,
+                                 char *err,
+                                 size_t errlen);
 
 /* Formats unix milliseconds as a FHIR instant (UTC). */
 void rhis_fhir_instant_ms(int64_t ms, char *out, size_t len);

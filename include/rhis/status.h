@@ -25,6 +25,7 @@ typedef enum rhis_status {
     RHIS_EUNSUPPORTED = -12, /* media type or feature unsupported (415) */
     RHIS_EINTERNAL = -13,    /* a bug or an unexpected state (500) */
     RHIS_EBUSY = -14,        /* resource busy, try again (503) */
+    RHIS_EGONE = -15,        /* existed, now deleted (410) */
 } rhis_status;
 
 /* Returns a short stable name for st, e.g. "invalid_argument". */

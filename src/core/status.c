@@ -39,6 +39,8 @@ rhis_status_name(rhis_status st)
         return "internal";
     case RHIS_EBUSY:
         return "busy";
+    case RHIS_EGONE:
+        return "gone";
     }
     return "unknown";
 }

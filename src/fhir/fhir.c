@@ -111,6 +111,34 @@ rhis_sql_where_add(rhis_sql_where *w,
 }
 
 void
+rhis_sql_where_add2(rhis_sql_where *w,
+                    const char *term,
+                    const char *s1,
+                    const char *s2)
+{
+    RHIS_ASSERT(w->n < RHIS_SQL_MAX_TERMS);
+    w->term[w->n] = term;
+    w->type[w->n] = 'S';
+    w->sval[w->n] = s1;
+    w->sval2[w->n] = s2;
+    w->n++;
+}
+
+void
+rhis_sql_where_add_ii(rhis_sql_where *w,
+                      const char *term,
+                      int64_t i1,
+                      int64_t i2)
+{
+    RHIS_ASSERT(w->n < RHIS_SQL_MAX_TERMS);
+    w->term[w->n] = term;
+    w->type[w->n] = 'I';
+    w->ival[w->n] = i1;
+    w->ival2[w->n] = i2;
+    w->n++;
+}
+
+void
 rhis_sql_where_add_double(rhis_sql_where *w, const char *term, double v)
 {
     RHIS_ASSERT(w->n < RHIS_SQL_MAX_TERMS);
@@ -141,6 +169,15 @@ bind_where(rhis_stmt *st, const rhis_sql_where *w, int *idx)
             rc = rhis_db_bind_text(st, ++*idx, w->sval[i]);
         else if (w->type[i] == 'd')
             rc = rhis_db_bind_double(st, ++*idx, w->dval[i]);
+        else if (w->type[i] == 'I') {
+            rc = rhis_db_bind_int64(st, ++*idx, w->ival[i]);
+            if (rc == RHIS_OK)
+                rc = rhis_db_bind_int64(st, ++*idx, w->ival2[i]);
+        } else if (w->type[i] == 'S') {
+            rc = rhis_db_bind_text(st, ++*idx, w->sval[i]);
+            if (rc == RHIS_OK)
+                rc = rhis_db_bind_text(st, ++*idx, w->sval2[i]);
+        }
     }
     return rc;
 }
@@ -291,29 +328,37 @@ parse_date_range(const char *v, int64_t *lo, int64_t *hi)
 }
 
 rhis_status
-rhis_fhir_where_date_ms(rhis_req *req,
-                        rhis_sql_where *w,
-                        const char *column,
-                        const char *value)
+rhis_fhir_where_date(rhis_arena *a,
+                     rhis_sql_where *w,
+                     const char *column,
+                     const char *value,
+                     char *err,
+                     size_t errlen)
 {
     const char *prefix = "eq";
     if (strlen(value) > 2 && value[0] >= 'a' && value[0] <= 'z' &&
         value[1] >= 'a' && value[1] <= 'z') {
-        prefix = rhis_arena_strndup(req->arena, value, 2);
+        prefix = rhis_arena_strndup(a, value, 2);
         value += 2;
     }
     int64_t lo, hi;
-    if (!parse_date_range(value, &lo, &hi))
-        return rhis_req_errorf(req, RHIS_EINVAL,
-                               "'%s' is not a FHIR date (YYYY, YYYY-MM, "
-                               "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)",
-                               value);
+    if (!parse_date_range(value, &lo, &hi)) {
+        snprintf(err, errlen,
+                 "'%.40s' is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or "
+                 "YYYY-MM-DDThh:mm:ssZ)",
+                 value);
+        return RHIS_EINVAL;
+    }
     /* the column name is one of the module's literals */
-    const char *ge = rhis_arena_printf(req->arena, "%s >= ?", column);
-    const char *lt = rhis_arena_printf(req->arena, "%s < ?", column);
+    const char *ge = rhis_arena_printf(a, "%s >= ?", column);
+    const char *lt = rhis_arena_printf(a, "%s < ?", column);
     if (strcmp(prefix, "eq") == 0) {
         rhis_sql_where_add(w, ge, 'i', lo, NULL);
         rhis_sql_where_add(w, lt, 'i', hi, NULL);
+    } else if (strcmp(prefix, "ne") == 0) {
+        rhis_sql_where_add_ii(
+            w, rhis_arena_printf(a, "(%s < ? OR %s >= ?)", column, column), lo,
+            hi);
     } else if (strcmp(prefix, "ge") == 0) {
         rhis_sql_where_add(w, ge, 'i', lo, NULL);
     } else if (strcmp(prefix, "gt") == 0 || strcmp(prefix, "sa") == 0) {
@@ -323,11 +368,25 @@ rhis_fhir_where_date_ms(rhis_req *req,
     } else if (strcmp(prefix, "le") == 0) {
         rhis_sql_where_add(w, lt, 'i', hi, NULL);
     } else {
-        return rhis_req_errorf(req, RHIS_EINVAL,
-                               "date prefix '%s' is not supported (eq ge gt "
-                               "le lt sa eb)",
-                               prefix);
+        snprintf(err, errlen,
+                 "date prefix '%s' is not supported (eq ne ge gt le lt sa eb)",
+                 prefix);
+        return RHIS_EINVAL;
     }
+    return RHIS_OK;
+}
+
+rhis_status
+rhis_fhir_where_date_ms(rhis_req *req,
+                        rhis_sql_where *w,
+                        const char *column,
+                        const char *value)
+{
+    char err[160];
+    rhis_status rc =
+        rhis_fhir_where_date(req->arena, w, column, value, err, sizeof(err));
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, rc, "%s", err);
     return RHIS_OK;
 }
 

@@ -33,6 +33,8 @@ rhis_http_code(rhis_status st)
         return 409;
     case RHIS_EPRECOND:
         return 412;
+    case RHIS_EGONE:
+        return 410;
     case RHIS_ETOOBIG:
         return 413;
     case RHIS_EUNSUPPORTED:
@@ -61,6 +63,8 @@ rhis_fhir_issue_code(rhis_status st)
         return "forbidden";
     case RHIS_ENOTFOUND:
         return "not-found";
+    case RHIS_EGONE:
+        return "deleted";
     case RHIS_EMETHOD:
         return "not-supported";
     case RHIS_ECONFLICT:
