@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "driver.h"
 #include "rhis/alloc.h"
@@ -31,9 +32,60 @@ typedef struct cache_slot {
     uint64_t last_used;
 } cache_slot;
 
+/*
+ * One writer at a time per database file, queued on a mutex rather than on
+ * SQLite's busy handler, which sleeps 1 to 100 ms between retries: with the
+ * request threads all writing audit rows, sleeping writers cost more than
+ * the writes.  The gate is taken by BEGIN and by a write outside a
+ * transaction, and released when the transaction or the statement ends.
+ * Waiting is bounded like busy_timeout (RHIS_EBUSY after 5 s).
+ */
+#define NGATES       32
+#define GATE_WAIT_MS 5000
+
+typedef struct gate {
+    char *path;
+    pthread_mutex_t mu;
+} gate;
+
+static pthread_mutex_t gates_mu = PTHREAD_MUTEX_INITIALIZER;
+static gate gates[NGATES];
+static int ngates;
+
+static pthread_mutex_t *
+gate_for(const char *path)
+{
+    if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return NULL;
+    pthread_mutex_t *mu = NULL;
+    pthread_mutex_lock(&gates_mu);
+    for (int i = 0; i < ngates && mu == NULL; i++)
+        if (strcmp(gates[i].path, path) == 0)
+            mu = &gates[i].mu;
+    if (mu == NULL && ngates < NGATES) {
+        gates[ngates].path = rhis_xstrdup(path);
+        pthread_mutex_init(&gates[ngates].mu, NULL);
+        mu = &gates[ngates++].mu;
+    }
+    pthread_mutex_unlock(&gates_mu);
+    return mu; /* NULL when full: SQLite's busy handler still applies */
+}
+
+static int
+gate_take(pthread_mutex_t *mu)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += GATE_WAIT_MS / 1000;
+    return pthread_mutex_timedlock(mu, &until) == 0;
+}
+
 typedef struct sq_db {
     struct rhis_db base;
     sqlite3 *h;
+    pthread_mutex_t *gate; /* NULL for in-memory databases */
+    int gate_tx;           /* held by the open transaction */
+    int gate_stmt;         /* held by a statement writing outside one */
     cache_slot cache[STMT_CACHE];
     uint64_t tick;
 } sq_db;
@@ -42,6 +94,7 @@ typedef struct sq_stmt {
     struct rhis_stmt base;
     sqlite3_stmt *h;
     int done;
+    int gate; /* holds the database's gate until the statement ends */
     cache_slot *slot; /* NULL when not cached */
 } sq_stmt;
 
@@ -111,6 +164,7 @@ sq_open(rhis_db **out, const char *url, char *err, size_t errlen)
         return RHIS_EIO;
     }
     sqlite3_busy_timeout(d->h, 5000);
+    d->gate = gate_for(path);
     sqlite3_extended_result_codes(d->h, 1);
     rc = sqlite3_exec(d->h,
                       "PRAGMA foreign_keys=ON;"
@@ -235,16 +289,37 @@ sq_bind_null(rhis_stmt *st, int idx)
     return map_rc(sqlite3_bind_null(((sq_stmt *)st)->h, idx));
 }
 
+static void
+stmt_gate_release(sq_stmt *s)
+{
+    if (!s->gate)
+        return;
+    sq_db *d = (sq_db *)s->base.db;
+    s->gate = 0;
+    d->gate_stmt = 0;
+    pthread_mutex_unlock(d->gate);
+}
+
 static rhis_status
 sq_step(rhis_stmt *st)
 {
     sq_stmt *s = (sq_stmt *)st;
+    sq_db *d = (sq_db *)s->base.db;
     if (s->done)
         return RHIS_DONE;
+    if (d->gate != NULL && !d->gate_tx && !d->gate_stmt &&
+        sqlite3_get_autocommit(d->h) && !sqlite3_stmt_readonly(s->h)) {
+        if (!gate_take(d->gate))
+            return RHIS_EBUSY;
+        s->gate = 1;
+        d->gate_stmt = 1;
+    }
     int rc = sqlite3_step(s->h);
     rhis_status r = map_rc(rc);
-    if (r != RHIS_ROW)
+    if (r != RHIS_ROW) {
         s->done = 1;
+        stmt_gate_release(s);
+    }
     return r;
 }
 
@@ -284,6 +359,7 @@ sq_reset(rhis_stmt *st)
     sq_stmt *s = (sq_stmt *)st;
     sqlite3_reset(s->h);
     sqlite3_clear_bindings(s->h);
+    stmt_gate_release(s);
     s->done = 0;
     return RHIS_OK;
 }
@@ -292,6 +368,10 @@ static void
 sq_finalize(rhis_stmt *st)
 {
     sq_stmt *s = (sq_stmt *)st;
+    if (s->gate) {
+        sqlite3_reset(s->h);
+        stmt_gate_release(s);
+    }
     if (s->slot != NULL) {
         sqlite3_reset(s->h);
         sqlite3_clear_bindings(s->h);
@@ -311,7 +391,20 @@ sq_changes(rhis_db *db)
 static rhis_status
 sq_exec(rhis_db *db, const char *sql)
 {
-    return map_rc(sqlite3_exec(((sq_db *)db)->h, sql, NULL, NULL, NULL));
+    sq_db *d = (sq_db *)db;
+    int begins = strncmp(sql, "BEGIN", 5) == 0;
+    if (d->gate != NULL && begins && !d->gate_tx && !d->gate_stmt) {
+        if (!gate_take(d->gate))
+            return RHIS_EBUSY;
+        d->gate_tx = 1;
+    }
+    rhis_status rc = map_rc(sqlite3_exec(d->h, sql, NULL, NULL, NULL));
+    /* the transaction is over (committed, rolled back or never begun) */
+    if (d->gate_tx && sqlite3_get_autocommit(d->h)) {
+        d->gate_tx = 0;
+        pthread_mutex_unlock(d->gate);
+    }
+    return rc;
 }
 
 const rhis_db_driver rhis_sqlite_driver = {
