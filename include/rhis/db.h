@@ -63,7 +63,18 @@ int64_t rhis_db_changes(rhis_db *db);
 
 /* Runs one or more parameterless statements (DDL, pragmas). */
 rhis_status rhis_db_exec(rhis_db *db, const char *sql);
+/* Transactions are durable at commit (SQLite synchronous=FULL, PostgreSQL
+ * synchronous_commit on). */
 rhis_status rhis_db_begin(rhis_db *db);
+/*
+ * A transaction whose commit need not reach the disk before returning: it
+ * survives a crash of the process, and a power failure once the next
+ * durable commit or checkpoint syncs the log (SQLite WAL with
+ * synchronous=NORMAL; PostgreSQL synchronous_commit off).  For audit rows
+ * of reads, written on every read, where an fsync each would cap reads at
+ * the disk's commit rate.
+ */
+rhis_status rhis_db_begin_lazy(rhis_db *db);
 rhis_status rhis_db_commit(rhis_db *db);
 /* Safe to call when no transaction is open. */
 void rhis_db_rollback(rhis_db *db);

@@ -163,6 +163,15 @@ rhis_db_exec(rhis_db *db, const char *sql)
     return db->drv->exec(db, sql);
 }
 
+static void
+end_lazy(rhis_db *db)
+{
+    if (!db->lazy)
+        return;
+    db->lazy = 0;
+    (void)db->drv->exec(db, "PRAGMA synchronous=FULL");
+}
+
 rhis_status
 rhis_db_begin(rhis_db *db)
 {
@@ -177,11 +186,36 @@ rhis_db_begin(rhis_db *db)
 }
 
 rhis_status
+rhis_db_begin_lazy(rhis_db *db)
+{
+    rhis_status rc;
+    if (db->drv->dialect == RHIS_DIALECT_SQLITE) {
+        /* per connection, read at commit; restored by commit/rollback */
+        rc = db->drv->exec(db, "PRAGMA synchronous=NORMAL");
+        if (rc != RHIS_OK)
+            return rc;
+        db->lazy = 1;
+        rc = rhis_db_begin(db);
+        if (rc != RHIS_OK)
+            end_lazy(db);
+        return rc;
+    }
+    rc = rhis_db_begin(db);
+    if (rc == RHIS_OK &&
+        (rc = db->drv->exec(db, "SET LOCAL synchronous_commit TO off")) !=
+            RHIS_OK)
+        rhis_db_rollback(db);
+    return rc;
+}
+
+rhis_status
 rhis_db_commit(rhis_db *db)
 {
     rhis_status rc = db->drv->exec(db, "COMMIT");
-    if (rc == RHIS_OK)
+    if (rc == RHIS_OK) {
         db->in_tx = 0;
+        end_lazy(db);
+    }
     return rc;
 }
 
@@ -192,6 +226,7 @@ rhis_db_rollback(rhis_db *db)
         return;
     (void)db->drv->exec(db, "ROLLBACK");
     db->in_tx = 0;
+    end_lazy(db);
 }
 
 static rhis_status

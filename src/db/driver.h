@@ -39,6 +39,7 @@ typedef struct rhis_db_driver {
 struct rhis_db {
     const rhis_db_driver *drv;
     int in_tx; /* maintained by db.c begin/commit/rollback */
+    int lazy;  /* the open transaction is a lazy one (rhis_db_begin_lazy) */
 };
 struct rhis_stmt {
     const rhis_db_driver *drv;

@@ -169,7 +169,7 @@ sq_open(rhis_db **out, const char *url, char *err, size_t errlen)
     rc = sqlite3_exec(d->h,
                       "PRAGMA foreign_keys=ON;"
                       "PRAGMA journal_mode=WAL;"
-                      "PRAGMA synchronous=NORMAL;",
+                      "PRAGMA synchronous=FULL;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         if (err != NULL)
