@@ -21,6 +21,7 @@ typedef struct rhis_config {
     char data_dir[512];
     int threads; /* request threads */
     int db_pool; /* database connections */
+    int group_commit; /* writes share durable commits (max group size) */
     int max_connections;
     int per_ip_connections;
     int connection_timeout; /* seconds of idle before a connection closes */

@@ -124,6 +124,8 @@ struct rhis_req {
      * worker pool, off the request threads, then resumes and answers. */
     rhis_status (*defer_fn)(rhis_req *req, rhis_resp *resp);
     void *defer_data;
+    /* Set through rhis_req_write: the write the group-commit writer runs. */
+    rhis_status (*commit_fn)(rhis_req *req, rhis_resp *resp);
 };
 
 struct rhis_resp {
@@ -144,6 +146,21 @@ const char *rhis_req_header(rhis_req *req, const char *name);
 /* The request's database connection (from the pool, released after the
  * response).  RHIS_EBUSY if none frees up in time. */
 rhis_status rhis_req_db(rhis_req *req, rhis_db **out);
+/*
+ * Runs fn(req, resp) as a durable write.  With group commit on (setting
+ * group_commit > 0, the default) the connection is suspended and fn runs
+ * on the server's writer thread, inside one transaction shared with the
+ * other writes waiting at that moment and a savepoint of its own; the group
+ * commits once (one fsync for all) and every connection resumes.  fn must
+ * use rhis_req_db (it then gets the writer's connection), must not begin or
+ * commit, and answers by filling resp or by returning an error (its
+ * savepoint is then rolled back, the others are unaffected).  Without
+ * group commit fn runs now in a transaction of its own.  The handler
+ * returns what this returns.
+ */
+rhis_status rhis_req_write(rhis_req *req,
+                           rhis_resp *resp,
+                           rhis_status (*fn)(rhis_req *req, rhis_resp *resp));
 /* Parses the body as JSON under the configured caps; on failure records the
  * error and returns it.  *out is owned by the request (freed with it). */
 rhis_status rhis_req_json(rhis_req *req, json_object **out);

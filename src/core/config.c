@@ -42,6 +42,8 @@ static const setting settings[] = {
      "directory of reference data (divisions.csv); read by rhis init"},
     {"threads", CONF_INT, S(threads), "0", 0, 64,
      "request threads; 0 = one per CPU core"},
+    {"group_commit", CONF_INT, S(group_commit), "64", 0, 1024,
+     "writes that may share one durable commit (0 = a commit each)"},
     {"db_pool", CONF_INT, S(db_pool), "8", 1, 256,
      "database connections shared by the request threads"},
     {"max_connections", CONF_INT, S(max_connections), "512", 1, 65536,

@@ -257,26 +257,21 @@ set_audit_patient(rhis_req *req, int64_t pid)
     req->audit_patient = pid != 0 ? id_text(req, pid) : NULL;
 }
 
-/* Commits c's transaction with the audit event of the write. */
+/* Audits the write of c in its transaction (the write's own). */
 static rhis_status
-commit_write(rhis_fhir_ctx *c,
-             const rhis_fhir_type *t,
-             const char *action,
-             const char *operation,
-             int64_t id,
-             int status)
+audit_write(rhis_fhir_ctx *c,
+            const rhis_fhir_type *t,
+            const char *action,
+            const char *operation,
+            int64_t id,
+            int status)
 {
     rhis_req *req = c->req;
     set_audit_patient(req, c->last_patient_id);
     rhis_status rc = rhis_req_audit(req, c->db, action, operation, t->name,
                                     id_text(req, id), status);
-    if (rc == RHIS_OK)
-        rc = rhis_db_commit(c->db);
-    if (rc != RHIS_OK) {
-        rhis_db_rollback(c->db);
-        return rhis_req_errorf(req, rc == RHIS_ECONFLICT ? rc : RHIS_EIO,
-                               "cannot save %s", t->name);
-    }
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, RHIS_EIO, "cannot audit the change");
     return RHIS_OK;
 }
 
@@ -290,16 +285,93 @@ answer_written(rhis_req *req,
                json_object *res)
 {
     rhis_resp_header(resp, "Location",
-                     rhis_arena_printf(req->arena,
-                                       "/fhir/%s/%lld/_history/%lld", t->name,
-                                       (long long)id, (long long)version));
-    const char *lm =
-        rhis_json_get_str(rhis_json_get(res, "meta"), "lastUpdated");
+                     rhis_arena_printf(req->arena, "/fhir/%s/%lld/_history/%lld",
+                                       t->name, (long long)id,
+                                       (long long)version));
+    const char *lm = rhis_json_get_str(rhis_json_get(res, "meta"),
+                                       "lastUpdated");
     if (lm != NULL)
         rhis_resp_header(resp, "Last-Modified",
                          rhis_arena_strdup(req->arena, lm));
     rhis_fhir_set_version(req, resp, version);
     rhis_fhir_respond(resp, status, res);
+}
+
+/* A write waiting for its turn in a (group) transaction. */
+typedef struct write_job {
+    const rhis_fhir_type *t;
+    json_object *res;
+    int64_t id;
+    int64_t if_match;
+} write_job;
+
+static write_job *
+new_job(rhis_req *req,
+        const rhis_fhir_type *t,
+        json_object *res,
+        int64_t id,
+        int64_t if_match)
+{
+    write_job *j = rhis_arena_calloc(req->arena, sizeof(*j));
+    j->t = t;
+    j->res = res;
+    j->id = id;
+    j->if_match = if_match;
+    req->defer_data = j;
+    return j;
+}
+
+static rhis_status
+create_commit(rhis_req *req, rhis_resp *resp)
+{
+    write_job *j = req->defer_data;
+    rhis_fhir_ctx c;
+    rhis_status rc = rhis_fhir_ctx_req(&c, req);
+    int64_t id = 0, version = 0;
+    if (rc == RHIS_OK)
+        rc = rhis_fhir_do_create(&c, j->t, j->res, &id, &version);
+    if (rc != RHIS_OK)
+        return ctx_error(&c, rc, "create");
+    if ((rc = audit_write(&c, j->t, "C", "create", id, 201)) != RHIS_OK)
+        return rc;
+    answer_written(req, resp, j->t, 201, id, version, j->res);
+    return RHIS_OK;
+}
+
+static rhis_status
+update_commit(rhis_req *req, rhis_resp *resp)
+{
+    write_job *j = req->defer_data;
+    rhis_fhir_ctx c;
+    rhis_status rc = rhis_fhir_ctx_req(&c, req);
+    int64_t version = 0;
+    if (rc == RHIS_OK)
+        rc = rhis_fhir_do_update(&c, j->t, j->id, j->res, j->if_match,
+                                 &version);
+    if (rc != RHIS_OK)
+        return ctx_error(&c, rc, "update");
+    if ((rc = audit_write(&c, j->t, "U", "update", j->id, 200)) != RHIS_OK)
+        return rc;
+    answer_written(req, resp, j->t, 200, j->id, version, j->res);
+    return RHIS_OK;
+}
+
+static rhis_status
+delete_commit(rhis_req *req, rhis_resp *resp)
+{
+    write_job *j = req->defer_data;
+    rhis_fhir_ctx c;
+    rhis_status rc = rhis_fhir_ctx_req(&c, req);
+    int64_t version = 0;
+    if (rc == RHIS_OK)
+        rc = rhis_fhir_do_delete(&c, j->t, j->id, &version);
+    if (rc != RHIS_OK)
+        return ctx_error(&c, rc, "delete");
+    if ((rc = audit_write(&c, j->t, "D", "delete", j->id, 204)) != RHIS_OK)
+        return rc;
+    rhis_fhir_set_version(req, resp, version);
+    rhis_resp_text(resp, 204, FHIR_CTYPE, "", 0);
+    return RHIS_OK;
 }
 
 rhis_status
@@ -309,11 +381,11 @@ rhis_fhir_create(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
     rhis_status rc = rhis_req_json(req, &res);
     if (rc != RHIS_OK)
         return rc;
-    rhis_fhir_ctx c;
-    if ((rc = rhis_fhir_ctx_req(&c, req)) != RHIS_OK)
-        return rhis_req_errorf(req, rc, "database unavailable");
     const char *cond = rhis_req_header(req, "If-None-Exist");
     if (cond != NULL) {
+        rhis_fhir_ctx c;
+        if ((rc = rhis_fhir_ctx_req(&c, req)) != RHIS_OK)
+            return rhis_req_errorf(req, rc, "database unavailable");
         int n = 0;
         int64_t found = 0;
         rc = rhis_fhir_do_match(&c, t, cond, &n, &found);
@@ -332,33 +404,23 @@ rhis_fhir_create(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
                                        t->name);
             if ((rc = may_read(&c, pid)) != RHIS_OK)
                 return ctx_error(&c, rc, "access check");
-            rhis_resp_header(resp, "Location",
-                             rhis_arena_printf(req->arena,
-                                               "/fhir/%s/%lld/_history/%lld",
-                                               t->name, (long long)found,
-                                               (long long)version));
+            rhis_resp_header(
+                resp, "Location",
+                rhis_arena_printf(req->arena, "/fhir/%s/%lld/_history/%lld",
+                                  t->name, (long long)found,
+                                  (long long)version));
             answer_json_text(req, resp, 200, json, version);
             return RHIS_OK;
         }
     }
-    if ((rc = rhis_db_begin(c.db)) != RHIS_OK)
-        return rhis_req_errorf(req, rc, "database busy");
-    int64_t id = 0, version = 0;
-    rc = rhis_fhir_do_create(&c, t, res, &id, &version);
-    if (rc != RHIS_OK) {
-        rhis_db_rollback(c.db);
-        return ctx_error(&c, rc, "create");
-    }
-    if ((rc = commit_write(&c, t, "C", "create", id, 201)) != RHIS_OK)
-        return rc;
-    answer_written(req, resp, t, 201, id, version, res);
-    return RHIS_OK;
+    new_job(req, t, res, 0, -1);
+    return rhis_req_write(req, resp, create_commit);
 }
 
 rhis_status
 rhis_fhir_update(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
 {
-    int64_t id, want, version = 0;
+    int64_t id, want;
     rhis_status rc = path_id(req, t, "id", &id);
     if (rc == RHIS_OK)
         rc = if_match(req, &want);
@@ -367,44 +429,19 @@ rhis_fhir_update(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
     json_object *res;
     if ((rc = rhis_req_json(req, &res)) != RHIS_OK)
         return rc;
-    rhis_fhir_ctx c;
-    if ((rc = rhis_fhir_ctx_req(&c, req)) != RHIS_OK)
-        return rhis_req_errorf(req, rc, "database unavailable");
-    if ((rc = rhis_db_begin(c.db)) != RHIS_OK)
-        return rhis_req_errorf(req, rc, "database busy");
-    rc = rhis_fhir_do_update(&c, t, id, res, want, &version);
-    if (rc != RHIS_OK) {
-        rhis_db_rollback(c.db);
-        return ctx_error(&c, rc, "update");
-    }
-    if ((rc = commit_write(&c, t, "U", "update", id, 200)) != RHIS_OK)
-        return rc;
-    answer_written(req, resp, t, 200, id, version, res);
-    return RHIS_OK;
+    new_job(req, t, res, id, want);
+    return rhis_req_write(req, resp, update_commit);
 }
 
 rhis_status
 rhis_fhir_delete(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
 {
-    int64_t id, version = 0;
+    int64_t id;
     rhis_status rc = path_id(req, t, "id", &id);
     if (rc != RHIS_OK)
         return rc;
-    rhis_fhir_ctx c;
-    if ((rc = rhis_fhir_ctx_req(&c, req)) != RHIS_OK)
-        return rhis_req_errorf(req, rc, "database unavailable");
-    if ((rc = rhis_db_begin(c.db)) != RHIS_OK)
-        return rhis_req_errorf(req, rc, "database busy");
-    rc = rhis_fhir_do_delete(&c, t, id, &version);
-    if (rc != RHIS_OK) {
-        rhis_db_rollback(c.db);
-        return ctx_error(&c, rc, "delete");
-    }
-    if ((rc = commit_write(&c, t, "D", "delete", id, 204)) != RHIS_OK)
-        return rc;
-    rhis_fhir_set_version(req, resp, version);
-    rhis_resp_text(resp, 204, FHIR_CTYPE, "", 0);
-    return RHIS_OK;
+    new_job(req, t, NULL, id, -1);
+    return rhis_req_write(req, resp, delete_commit);
 }
 
 /* _include: only the patient of the matches ("Type:patient"/":subject"). */

@@ -352,7 +352,7 @@ dispatch(conn_ctx *c)
         goto done;
     }
     rc = r->fn(req, resp);
-    if (rc == RHIS_OK && req->defer_fn != NULL)
+    if (rc == RHIS_OK && (req->defer_fn != NULL || req->commit_fn != NULL))
         return; /* the caller suspends and hands off */
 done:
     if (rc != RHIS_OK) {
@@ -551,6 +551,162 @@ defer(rhis_server *srv, conn_ctx *c)
     return RHIS_OK;
 }
 
+/* ---- group commit: one writer thread, one durable commit per group ---- */
+
+/* The answer of a request whose work failed (worker or writer). */
+static void
+fail_response(conn_ctx *c, rhis_status rc)
+{
+    if (c->req.err_status == RHIS_OK || c->req.err_text[0] == '\0') {
+        c->req.err_status = rc;
+        if (c->req.err_text[0] == '\0')
+            snprintf(c->req.err_text, sizeof(c->req.err_text), "%s",
+                     rhis_status_name(rc));
+    }
+    rhis_resp_error(&c->resp, rc, c->req.err_text, c->req.err_expr,
+                    c->req.request_id);
+}
+
+rhis_status
+rhis_req_write(rhis_req *req,
+               rhis_resp *resp,
+               rhis_status (*fn)(rhis_req *req, rhis_resp *resp))
+{
+    if (req->srv != NULL && req->srv->gstarted) {
+        /* the pooled connection is not needed while waiting */
+        put_db(req);
+        req->commit_fn = fn;
+        return RHIS_OK;
+    }
+    rhis_db *db;
+    rhis_status rc = rhis_req_db(req, &db);
+    if (rc != RHIS_OK)
+        return rc;
+    if ((rc = rhis_db_begin(db)) != RHIS_OK)
+        return rhis_req_errorf(req, rc, "database busy, try again");
+    rc = fn(req, resp);
+    if (rc == RHIS_OK && (rc = rhis_db_commit(db)) != RHIS_OK)
+        rhis_req_errorf(req, rc == RHIS_ECONFLICT ? rc : RHIS_EIO,
+                        "cannot save the change");
+    if (rc != RHIS_OK)
+        rhis_db_rollback(db);
+    return rc;
+}
+
+/* Runs one queued write inside the group's transaction. */
+static rhis_status
+run_write(rhis_db *db, conn_ctx *c)
+{
+    rhis_req *req = &c->req;
+    rhis_status rc = rhis_db_exec(db, "SAVEPOINT w");
+    if (rc != RHIS_OK)
+        return rc;
+    rhis_db *own = req->db;
+    req->db = db;
+    rc = req->commit_fn(req, &c->resp);
+    req->db = own;
+    if (rc != RHIS_OK) {
+        (void)rhis_db_exec(db, "ROLLBACK TO w");
+        (void)rhis_db_exec(db, "RELEASE w");
+        fail_response(c, rc);
+        return RHIS_OK; /* this write failed, the group goes on */
+    }
+    return rhis_db_exec(db, "RELEASE w");
+}
+
+static void
+finish_group(conn_ctx **batch, int n)
+{
+    for (int i = 0; i < n; i++) {
+        batch[i]->phase = PHASE_READY;
+        MHD_resume_connection(batch[i]->conn);
+    }
+}
+
+static void *
+writer_main(void *arg)
+{
+    rhis_server *srv = arg;
+    int max = srv->conf.group_commit;
+    conn_ctx **batch = rhis_xcalloc((size_t)max, sizeof(*batch));
+    rhis_db *db = NULL;
+    char err[256];
+    for (;;) {
+        pthread_mutex_lock(&srv->gmu);
+        while (srv->ghead == NULL && !srv->gstop)
+            pthread_cond_wait(&srv->gcv, &srv->gmu);
+        if (srv->ghead == NULL && srv->gstop) {
+            pthread_mutex_unlock(&srv->gmu);
+            break;
+        }
+        int n = 0;
+        while (srv->ghead != NULL && n < max) {
+            work_item *it = srv->ghead;
+            srv->ghead = it->next;
+            batch[n++] = it->ctx;
+            rhis_free(it);
+        }
+        if (srv->ghead == NULL)
+            srv->gtail = NULL;
+        srv->gqueued -= n;
+        pthread_mutex_unlock(&srv->gmu);
+
+        rhis_status rc = RHIS_OK;
+        if (db == NULL &&
+            rhis_db_open(&db, srv->conf.db, err, sizeof(err)) != RHIS_OK) {
+            rhis_log(RHIS_LOG_ERR,
+                     "msg=\"group-commit writer cannot open the database\"");
+            db = NULL;
+            rc = RHIS_EIO;
+        }
+        if (rc == RHIS_OK)
+            rc = rhis_db_begin(db);
+        for (int i = 0; i < n && rc == RHIS_OK; i++)
+            rc = run_write(db, batch[i]);
+        if (rc == RHIS_OK)
+            rc = rhis_db_commit(db);
+        if (rc != RHIS_OK) {
+            /* the whole group is lost: every request gets the error */
+            if (db != NULL)
+                rhis_db_rollback(db);
+            for (int i = 0; i < n; i++) {
+                batch[i]->req.err_text[0] = '\0';
+                rhis_req_errorf(&batch[i]->req, RHIS_EBUSY,
+                                "the change could not be saved, try again");
+                fail_response(batch[i], RHIS_EBUSY);
+            }
+        }
+        atomic_fetch_add(&srv->groups, 1);
+        atomic_fetch_add(&srv->group_writes, (uint64_t)n);
+        finish_group(batch, n);
+    }
+    rhis_db_close(db);
+    rhis_free(batch);
+    return NULL;
+}
+
+/* Queues c for the writer; RHIS_EBUSY when too many writes wait. */
+static rhis_status
+enqueue_write(rhis_server *srv, conn_ctx *c)
+{
+    pthread_mutex_lock(&srv->gmu);
+    if (srv->gqueued >= MAX_DEFERRED * 4) {
+        pthread_mutex_unlock(&srv->gmu);
+        return RHIS_EBUSY;
+    }
+    work_item *it = rhis_xcalloc(1, sizeof(*it));
+    it->ctx = c;
+    if (srv->gtail != NULL)
+        srv->gtail->next = it;
+    else
+        srv->ghead = it;
+    srv->gtail = it;
+    srv->gqueued++;
+    pthread_cond_signal(&srv->gcv);
+    pthread_mutex_unlock(&srv->gmu);
+    return RHIS_OK;
+}
+
 /* ---- libmicrohttpd callbacks ---- */
 
 static void *
@@ -667,9 +823,13 @@ access_cb(void *cls,
              * come first */
             c->phase = PHASE_DEFERRED;
             MHD_suspend_connection(conn);
-            if (defer(c->srv, c) != RHIS_OK) {
+            int is_write = c->req.commit_fn != NULL;
+            if ((is_write ? enqueue_write(c->srv, c) : defer(c->srv, c)) !=
+                RHIS_OK) {
                 rhis_req_errorf(&c->req, RHIS_EBUSY,
-                                "too many logins in progress, try again");
+                                is_write ? "too many writes waiting, try again"
+                                         : "too many logins in progress, "
+                                           "try again");
                 rhis_resp_error(&c->resp, RHIS_EBUSY, c->req.err_text, NULL,
                                 c->req.request_id);
                 c->phase = PHASE_READY;
@@ -746,6 +906,8 @@ rhis_server_new(rhis_server **out,
     srv->boot_id = randombytes_random();
     pthread_mutex_init(&srv->wmu, NULL);
     pthread_cond_init(&srv->wcv, NULL);
+    pthread_mutex_init(&srv->gmu, NULL);
+    pthread_cond_init(&srv->gcv, NULL);
     pthread_mutex_init(&srv->rl_mu, NULL);
     rhis_status rc = parse_listen(conf->listen, &srv->addr, err, errlen);
     if (rc == RHIS_OK)
@@ -790,6 +952,10 @@ rhis_server_run(rhis_server *srv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (conf->group_commit > 0) {
+        srv->gstarted = 1;
+        pthread_create(&srv->gwriter, NULL, writer_main, srv);
+    }
     srv->nworkers = conf->login_workers;
     srv->workers = rhis_xcalloc((size_t)srv->nworkers, sizeof(pthread_t));
     for (int i = 0; i < srv->nworkers; i++)
@@ -847,6 +1013,13 @@ rhis_server_free(rhis_server *srv)
         return;
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
+    if (srv->gstarted) {
+        pthread_mutex_lock(&srv->gmu);
+        srv->gstop = 1;
+        pthread_cond_broadcast(&srv->gcv);
+        pthread_mutex_unlock(&srv->gmu);
+        pthread_join(srv->gwriter, NULL);
+    }
     if (srv->workers != NULL) {
         pthread_mutex_lock(&srv->wmu);
         srv->wstop = 1;
@@ -860,6 +1033,8 @@ rhis_server_free(rhis_server *srv)
     rhis_db_pool_free(srv->pool);
     pthread_mutex_destroy(&srv->wmu);
     pthread_cond_destroy(&srv->wcv);
+    pthread_mutex_destroy(&srv->gmu);
+    pthread_cond_destroy(&srv->gcv);
     pthread_mutex_destroy(&srv->rl_mu);
     rhis_free(srv);
 }
@@ -908,4 +1083,13 @@ rhis_server_metrics_write(rhis_server *srv, rhis_buf *out)
                     "worker.\n# TYPE rhis_login_queue gauge\n"
                     "rhis_login_queue %d\n",
                     srv->wqueued);
+    rhis_buf_printf(out,
+                    "# HELP rhis_commit_groups_total Durable commits of the "
+                    "group-commit writer.\n# TYPE rhis_commit_groups_total "
+                    "counter\nrhis_commit_groups_total %llu\n"
+                    "# HELP rhis_group_writes_total Writes committed by the "
+                    "group-commit writer.\n# TYPE rhis_group_writes_total "
+                    "counter\nrhis_group_writes_total %llu\n",
+                    (unsigned long long)atomic_load(&srv->groups),
+                    (unsigned long long)atomic_load(&srv->group_writes));
 }

@@ -48,6 +48,13 @@ struct rhis_server {
     work_item *whead, *wtail;
     int wqueued, wstop, nworkers;
     pthread_t *workers;
+    /* group commit: write requests waiting for the writer thread */
+    pthread_mutex_t gmu;
+    pthread_cond_t gcv;
+    work_item *ghead, *gtail;
+    int gqueued, gstop, gstarted;
+    pthread_t gwriter;
+    _Atomic uint64_t groups, group_writes;
     /* login rate limits */
     pthread_mutex_t rl_mu;
     rl_slot *rl;
