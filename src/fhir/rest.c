@@ -160,14 +160,15 @@ rhis_fhir_history(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
     json_object *b = rhis_fhir_bundle_new(req, &s, version);
     json_object_object_add(b, "type", json_object_new_string("history"));
     if (!s.summary_count && s.count > 0) {
-        rhis_stmt *st;
+        rhis_stmt *st = NULL;
         rc = rhis_db_query(c.db, &st,
                            "SELECT version, deleted, ts, method, json"
                            " FROM fhir_version WHERE type = ? AND id = ?"
                            " ORDER BY version DESC LIMIT ? OFFSET ?",
                            "siii", t->name, id, (int64_t)s.count, s.offset);
         json_object *entries = rhis_json_get(b, "entry");
-        while (rc == RHIS_OK && (rc = rhis_db_step(st)) == RHIS_ROW) {
+        int ok = rc == RHIS_OK;
+        while (ok && (rc = rhis_db_step(st)) == RHIS_ROW) {
             int64_t v = rhis_db_column_int64(st, 0);
             int deleted = (int)rhis_db_column_int64(st, 1);
             char when[40];
@@ -285,11 +286,11 @@ answer_written(rhis_req *req,
                json_object *res)
 {
     rhis_resp_header(resp, "Location",
-                     rhis_arena_printf(req->arena, "/fhir/%s/%lld/_history/%lld",
-                                       t->name, (long long)id,
-                                       (long long)version));
-    const char *lm = rhis_json_get_str(rhis_json_get(res, "meta"),
-                                       "lastUpdated");
+                     rhis_arena_printf(req->arena,
+                                       "/fhir/%s/%lld/_history/%lld", t->name,
+                                       (long long)id, (long long)version));
+    const char *lm =
+        rhis_json_get_str(rhis_json_get(res, "meta"), "lastUpdated");
     if (lm != NULL)
         rhis_resp_header(resp, "Last-Modified",
                          rhis_arena_strdup(req->arena, lm));
@@ -346,8 +347,8 @@ update_commit(rhis_req *req, rhis_resp *resp)
     rhis_status rc = rhis_fhir_ctx_req(&c, req);
     int64_t version = 0;
     if (rc == RHIS_OK)
-        rc = rhis_fhir_do_update(&c, j->t, j->id, j->res, j->if_match,
-                                 &version);
+        rc =
+            rhis_fhir_do_update(&c, j->t, j->id, j->res, j->if_match, &version);
     if (rc != RHIS_OK)
         return ctx_error(&c, rc, "update");
     if ((rc = audit_write(&c, j->t, "U", "update", j->id, 200)) != RHIS_OK)
@@ -404,11 +405,11 @@ rhis_fhir_create(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
                                        t->name);
             if ((rc = may_read(&c, pid)) != RHIS_OK)
                 return ctx_error(&c, rc, "access check");
-            rhis_resp_header(
-                resp, "Location",
-                rhis_arena_printf(req->arena, "/fhir/%s/%lld/_history/%lld",
-                                  t->name, (long long)found,
-                                  (long long)version));
+            rhis_resp_header(resp, "Location",
+                             rhis_arena_printf(req->arena,
+                                               "/fhir/%s/%lld/_history/%lld",
+                                               t->name, (long long)found,
+                                               (long long)version));
             answer_json_text(req, resp, 200, json, version);
             return RHIS_OK;
         }
@@ -533,14 +534,15 @@ rhis_fhir_search_type(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
         const char *sql =
             rhis_sql_cat(req->arena, "SELECT v.json, ",
                          t->patient_col != NULL ? t->patient_col : "0",
-                         " FROM ", t->from_json, NULL);
-        rhis_stmt *st;
+                         " FROM ", t->from_json, (const char *)NULL);
+        rhis_stmt *st = NULL;
         rc =
             rhis_sql_where_select(c.db, &w, sql, order, s.count, s.offset, &st);
+        int ok = rc == RHIS_OK;
         int64_t *pids =
             rhis_arena_alloc(req->arena, sizeof(int64_t) * (size_t)s.count);
         int npids = 0;
-        while (rc == RHIS_OK && (rc = rhis_db_step(st)) == RHIS_ROW) {
+        while (ok && (rc = rhis_db_step(st)) == RHIS_ROW) {
             json_object *r = parse_stored(rhis_db_column_text(st, 0));
             int64_t pid = rhis_db_column_int64(st, 1);
             if (r == NULL)

@@ -559,7 +559,7 @@ where_ref(rhis_fhir_ctx *c,
             rhis_sql_cat(c->arena, p->column,
                          " IN (SELECT id FROM patient WHERE id = ? OR"
                          " merged_into = ?)",
-                         NULL),
+                         (const char *)NULL),
             id, id);
     } else {
         rhis_sql_where_add(w, rhis_arena_printf(c->arena, "%s = ?", p->column),
@@ -811,9 +811,10 @@ rhis_fhir_do_match(rhis_fhir_ctx *c,
     if (rc != RHIS_OK)
         return rc;
     rhis_stmt *st;
-    rc = rhis_sql_where_select(
-        c->db, &w, rhis_sql_cat(c->arena, "SELECT t.id FROM ", t->from, NULL),
-        "ORDER BY t.id", 2, 0, &st);
+    rc = rhis_sql_where_select(c->db, &w,
+                               rhis_sql_cat(c->arena, "SELECT t.id FROM ",
+                                            t->from, (const char *)NULL),
+                               "ORDER BY t.id", 2, 0, &st);
     if (rc != RHIS_OK)
         return rhis_fhir_fail(c, rc, NULL, "cannot search %s", t->name);
     *n = 0;
