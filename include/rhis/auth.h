@@ -37,6 +37,7 @@ typedef struct rhis_principal {
     char scope_area[16];       /* division-code prefix; "" = whole country */
     int64_t scope_institution; /* 0 when scoped by area */
     char inst_area[16];        /* area code of scope_institution, if any */
+    int64_t patient_id;        /* resident: the linked Patient, 0 if none */
     int64_t expires;           /* token expiry, unix seconds */
 } rhis_principal;
 
@@ -76,6 +77,17 @@ rhis_status rhis_auth_user_set_password(rhis_db *db,
                                         char *err,
                                         size_t errlen);
 rhis_status rhis_auth_user_disable(rhis_db *db, const char *username);
+/*
+ * Links resident `username` to its own record, Patient patient_id (which
+ * must exist, not be deleted and not be merged into another).  RHIS_EINVAL
+ * (message in err) for another role or an unknown patient, RHIS_ENOTFOUND
+ * for an unknown user.
+ */
+rhis_status rhis_auth_user_link_patient(rhis_db *db,
+                                        const char *username,
+                                        int64_t patient_id,
+                                        char *err,
+                                        size_t errlen);
 
 /*
  * Checks username/password (the slow argon2id step; call it off the request

@@ -75,6 +75,8 @@ rhis_status rhis_db_begin(rhis_db *db);
  * the disk's commit rate.
  */
 rhis_status rhis_db_begin_lazy(rhis_db *db);
+/* True while a transaction opened by rhis_db_begin* is open. */
+int rhis_db_in_tx(const rhis_db *db);
 rhis_status rhis_db_commit(rhis_db *db);
 /* Safe to call when no transaction is open. */
 void rhis_db_rollback(rhis_db *db);

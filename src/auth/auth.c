@@ -249,6 +249,48 @@ rhis_auth_user_set_password(rhis_db *db,
 }
 
 rhis_status
+rhis_auth_user_link_patient(rhis_db *db,
+                            const char *username,
+                            int64_t patient_id,
+                            char *err,
+                            size_t errlen)
+{
+    int64_t n = 0;
+    rhis_status rc = rhis_db_scalar_int64(
+        db, &n, "SELECT COUNT(*) FROM app_user WHERE username = ?", "s",
+        username);
+    if (rc != RHIS_OK || n == 0) {
+        snprintf(err, errlen, "no such user '%s'", username);
+        return rc != RHIS_OK ? rc : RHIS_ENOTFOUND;
+    }
+    rc = rhis_db_scalar_int64(
+        db, &n, "SELECT COUNT(*) FROM app_user WHERE username = ? AND role = ?",
+        "ss", username, "resident");
+    if (rc != RHIS_OK || n == 0) {
+        snprintf(err, errlen,
+                 "only a resident account is linked to a Patient record");
+        return rc != RHIS_OK ? rc : RHIS_EINVAL;
+    }
+    rc = rhis_db_scalar_int64(db, &n,
+                              "SELECT COUNT(*) FROM patient WHERE id = ?"
+                              " AND deleted = 0 AND merged_into IS NULL",
+                              "i", patient_id);
+    if (rc != RHIS_OK || n == 0) {
+        snprintf(err, errlen,
+                 "Patient/%lld does not exist (or was deleted or merged)",
+                 (long long)patient_id);
+        return rc != RHIS_OK ? rc : RHIS_EINVAL;
+    }
+    rc =
+        rhis_db_run(db, "UPDATE app_user SET patient_id = ? WHERE username = ?",
+                    "is", patient_id, username);
+    if (rc != RHIS_OK)
+        snprintf(err, errlen, "cannot link '%s': %s", username,
+                 rhis_db_errmsg(db));
+    return rc;
+}
+
+rhis_status
 rhis_auth_user_disable(rhis_db *db, const char *username)
 {
     rhis_status rc = rhis_db_begin(db);
@@ -365,7 +407,7 @@ rhis_auth_token_check(rhis_db *db, const char *token, rhis_principal *out)
     rhis_status rc = rhis_db_query(
         db, &st,
         "SELECT u.id, u.username, u.role, u.scope_area,"
-        " u.scope_institution, i.area_code, t.expires_at"
+        " u.scope_institution, i.area_code, t.expires_at, u.patient_id"
         " FROM auth_token t JOIN app_user u ON u.id = t.user_id"
         " LEFT JOIN institution i ON i.id = u.scope_institution"
         " WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0"
@@ -389,6 +431,8 @@ rhis_auth_token_check(rhis_db *db, const char *token, rhis_principal *out)
         snprintf(out->inst_area, sizeof(out->inst_area), "%s",
                  ia != NULL ? ia : "");
         out->expires = rhis_db_column_int64(st, 6);
+        out->patient_id =
+            rhis_db_column_is_null(st, 7) ? 0 : rhis_db_column_int64(st, 7);
         rc = RHIS_OK;
     } else if (rc == RHIS_DONE) {
         rc = RHIS_EUNAUTH;

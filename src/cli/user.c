@@ -7,6 +7,7 @@
  */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,17 +18,65 @@ usage(void)
 {
     fputs("usage:\n"
           "  rhis user add --db URL --username U --role R --scope CODE "
-          "--password-file F\n"
+          "--password-file F [--patient ID]\n"
           "      role: admin planner cdc clinician family_doctor resident "
           "dispatcher integrator\n"
           "      scope: an area code (e.g. 220221), inst:ID, or * (admin "
           "only)\n"
+          "      --patient ID links a resident to its own Patient record\n"
           "  rhis user list --db URL\n"
           "  rhis user disable --db URL --username U\n"
           "  rhis user passwd --db URL --username U --password-file F\n"
           "  (--password-file - reads the password from stdin)\n",
           stderr);
     return 2;
+}
+
+/* "12" -> 12; prints an error and returns -1 for anything else. */
+static int
+parse_patient(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*s < '1' || *s > '9' || *end != '\0' || v <= 0) {
+        fprintf(stderr, "rhis user add: --patient needs a Patient id\n");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Adds the user and its link to Patient pid (0 = none) together, or
+ * nothing; prints the outcome.  Returns the exit status. */
+static int
+add_user(const char *url,
+         const char *username,
+         const char *role,
+         const char *scope,
+         const char *pw,
+         int64_t pid)
+{
+    char err[512] = "database busy";
+    rhis_db *db = cli_open_db(url);
+    rhis_status rc = rhis_db_begin(db);
+    if (rc == RHIS_OK)
+        rc =
+            rhis_auth_user_add(db, username, role, scope, pw, err, sizeof(err));
+    if (rc == RHIS_OK && pid != 0)
+        rc = rhis_auth_user_link_patient(db, username, pid, err, sizeof(err));
+    if (rc == RHIS_OK)
+        rc = rhis_db_commit(db);
+    if (rc == RHIS_OK) {
+        printf("user %s added (%s, scope %s)", username, role, scope);
+        if (pid != 0)
+            printf(", linked to Patient/%lld", (long long)pid);
+        printf("\n");
+    } else {
+        rhis_db_rollback(db);
+        fprintf(stderr, "rhis user add: %s\n", err);
+    }
+    rhis_db_close(db);
+    return rc == RHIS_OK ? 0 : 1;
 }
 
 int
@@ -37,7 +86,7 @@ cmd_user(int argc, char **argv)
         return usage();
     const char *sub = argv[1];
     const char *url = cli_default_db(), *username = NULL, *role = NULL,
-               *scope = NULL, *pwfile = NULL;
+               *scope = NULL, *pwfile = NULL, *patient = NULL;
     for (int i = 2; i < argc; i++) {
         if (i + 1 >= argc)
             return usage();
@@ -51,29 +100,27 @@ cmd_user(int argc, char **argv)
             scope = argv[++i];
         else if (strcmp(argv[i], "--password-file") == 0)
             pwfile = argv[++i];
+        else if (strcmp(argv[i], "--patient") == 0)
+            patient = argv[++i];
         else
             return usage();
     }
-    char err[512], pw[160];
+    char pw[160];
     int ret = 1;
     if (strcmp(sub, "add") == 0) {
         if (username == NULL || role == NULL || scope == NULL || pwfile == NULL)
             return usage();
+        int64_t pid = 0;
+        if (patient != NULL && parse_patient(patient, &pid) != 0)
+            return 1;
         if (cli_read_secret(pwfile, pw, sizeof(pw)) != 0)
             return 1;
-        rhis_db *db = cli_open_db(url);
-        if (rhis_auth_user_add(db, username, role, scope, pw, err,
-                               sizeof(err)) == RHIS_OK) {
-            printf("user %s added (%s, scope %s)\n", username, role, scope);
-            ret = 0;
-        } else {
-            fprintf(stderr, "rhis user add: %s\n", err);
-        }
+        ret = add_user(url, username, role, scope, pw, pid);
         sodium_memzero(pw, sizeof(pw));
-        rhis_db_close(db);
         return ret;
     }
     if (strcmp(sub, "passwd") == 0) {
+        char err[512];
         if (username == NULL || pwfile == NULL)
             return usage();
         if (cli_read_secret(pwfile, pw, sizeof(pw)) != 0)

@@ -185,6 +185,12 @@ rhis_db_begin(rhis_db *db)
     return rc;
 }
 
+int
+rhis_db_in_tx(const rhis_db *db)
+{
+    return db->in_tx;
+}
+
 rhis_status
 rhis_db_begin_lazy(rhis_db *db)
 {

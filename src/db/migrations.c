@@ -167,6 +167,8 @@ static const migration migrations[] = {
      "CREATE INDEX patient_birth ON patient(birth_ms);"
      "CREATE INDEX patient_area ON patient(area_code);"
      "CREATE INDEX patient_phone ON patient(phone);"
+     "CREATE INDEX patient_merged ON patient(merged_into)"
+     " WHERE merged_into IS NOT NULL;"
      "CREATE TABLE patient_identifier ("
      " patient_id BIGINT NOT NULL REFERENCES patient(id),"
      " system TEXT NOT NULL,"

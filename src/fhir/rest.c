@@ -405,6 +405,9 @@ rhis_fhir_create(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
                                        t->name);
             if ((rc = may_read(&c, pid)) != RHIS_OK)
                 return ctx_error(&c, rc, "access check");
+            if ((rc = rhis_ehr_audit_read(&c, "read", t->name, found, pid)) !=
+                RHIS_OK)
+                return ctx_error(&c, rc, "audit");
             rhis_resp_header(resp, "Location",
                              rhis_arena_printf(req->arena,
                                                "/fhir/%s/%lld/_history/%lld",

@@ -13,6 +13,8 @@ Usage: run.py --rhis BUILD/rhis [--engine sqlite|postgres] [--keep]
               [CASE ...]   (CASE: a glob or part of a case file name)
 PostgreSQL: RHIS_TEST_PG_URL=postgresql://user@host:port/db names a server
 where the script may create and drop a database; unset -> exit 77 (skip).
+RHIS_API_DUMP_DIR=DIR saves every application/fhir+json response body of
+the cases as DIR/CASE.STEP.json (tests/fhir-schema validates them).
 Last line: "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -45,6 +47,26 @@ USERS = {
     "expiring": ("cdc", "220221", "Expiring-Pass-1"),  # its token gets expired
     "ratelimited": ("planner", "220221", "Ratelimited-Pass-1"),
     "shutdown": ("planner", "220221", "Shutdown-Pass-1"),
+    # access to records (issue 3): "inst:CODE" is resolved to the id of the
+    # institution of that code after the CSV import
+    "doctor_kq": ("clinician", "inst:YJ-KQ-THC", "Doctor-Kq-Pass-1"),
+    "doctor_rmyy": ("clinician", "inst:YJ-RMYY", "Doctor-Rmyy-Pass-1"),
+    "cdc": ("cdc", "220221", "Cdc-Pass-1"),
+}
+# Residents linked to their own Patient record: created (as admin, through
+# the API) once the server runs, then the user is added with --patient.
+LINKED_RESIDENTS = {
+    "resident": {
+        "resourceType": "Patient",
+        "name": [{"text": "王淑芬", "family": "王", "given": ["淑芬"]}],
+        "gender": "female", "birthDate": "1958-03-12",
+        "identifier": [{"system": "urn:oid:2.16.156.10011.1.3",
+                        "value": "22022119580312002X"}],
+        "address": [{"extension": [{
+            "url": "https://rhis.cn/fhir/StructureDefinition/"
+                   "address-division",
+            "valueCode": "220221100002"}]}],
+    },
 }
 PASSWORDS = dict({"admin": ADMIN_PW}, **{k: v[2] for k, v in USERS.items()})
 
@@ -445,9 +467,11 @@ def parse_step(path, chunk, start):
 
 
 class CaseRunner:
-    def __init__(self, server):
+    def __init__(self, server, name=""):
         self.server = server
         self.vars = {}
+        self.name = name
+        self.step = 0
 
     def subst(self, text):
         def one(m):
@@ -478,6 +502,8 @@ class CaseRunner:
         if body is None and st.method in ("POST", "PUT", "PATCH"):
             body = b""  # Content-Length: 0
         r = request(self.server.port, st.method, target, headers, body)
+        self.step += 1
+        dump_fhir(r, "%s.%02d" % (self.name, self.step))
         where = "%s:%d %s %s" % (os.path.basename(st.source), st.lineno,
                                  st.method, target)
         try:
@@ -616,6 +642,16 @@ def check_common(r):
                       "= X-Request-Id %s" % rid)
 
 
+def dump_fhir(r, name):
+    """With RHIS_API_DUMP_DIR set, saves a FHIR JSON body as NAME.json there
+    (tests/fhir-schema validates every one against the R4 JSON schema)."""
+    out = os.environ.get("RHIS_API_DUMP_DIR")
+    ctype = (r.header("Content-Type") or "").split(";")[0].strip().lower()
+    if out and r.body and ctype == "application/fhir+json":
+        with open(os.path.join(out, name + ".json"), "wb") as f:
+            f.write(r.body)
+
+
 def run_cases(res, server, patterns):
     cases_dir = os.path.join(HERE, "cases")
     files = sorted(f for f in os.listdir(cases_dir) if f.endswith(".http"))
@@ -626,7 +662,7 @@ def run_cases(res, server, patterns):
         name = f[:-5]
 
         def one(path=os.path.join(cases_dir, f)):
-            runner = CaseRunner(server)
+            runner = CaseRunner(server, name)
             for st in parse_case(path):
                 runner.run_step(st)
         res.run(name, one)
@@ -684,6 +720,24 @@ class Database:
                         "-d", self.url, "-c", sql], check=True,
                        stdout=subprocess.DEVNULL)
 
+    def scalar(self, sql, params=()):
+        """The first column of the first row of a query (test set-up)."""
+        if self.engine == "sqlite":
+            import sqlite3
+            con = sqlite3.connect(self.path, timeout=10)
+            try:
+                row = con.execute(sql, params).fetchone()
+            finally:
+                con.close()
+            return row[0] if row else None
+        for p in params:  # only simple literals are used here
+            sql = sql.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
+        out = subprocess.run([self.psql, "-X", "-q", "-At", "-v",
+                              "ON_ERROR_STOP=1", "-d", self.url, "-c", sql],
+                             check=True, stdout=subprocess.PIPE).stdout
+        text = out.decode("utf-8").strip()
+        return text.splitlines()[0] if text else None
+
     def drop(self):
         if self.engine == "postgres":
             try:
@@ -693,36 +747,64 @@ class Database:
                 print("warning: could not drop database %s" % self.name)
 
 
-def setup(rhis, db, tmp):
+def run_cli(rhis, tmp, *args):
     env = dict(os.environ)
     env.setdefault("RHIS_DATA_DIR", os.path.join(SOURCE, "data"))
+    p = subprocess.run([rhis] + list(args), cwd=tmp, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise Failure("rhis %s failed (%d): %s" %
+                      (" ".join(args[:2]), p.returncode,
+                       p.stdout.decode("utf-8", "replace")))
+    return p.stdout.decode("utf-8", "replace")
 
+
+def pwfile(tmp, name, pw):
+    path = os.path.join(tmp, "pw-" + name)
+    with open(path, "w") as f:
+        f.write(pw + "\n")
+    return path
+
+
+def setup(rhis, db, tmp):
     def cli(*args):
-        p = subprocess.run([rhis] + list(args), cwd=tmp, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if p.returncode != 0:
-            raise Failure("rhis %s failed (%d): %s" %
-                          (" ".join(args[:2]), p.returncode,
-                           p.stdout.decode("utf-8", "replace")))
-        return p.stdout.decode("utf-8", "replace")
-
-    def pwfile(name, pw):
-        path = os.path.join(tmp, "pw-" + name)
-        with open(path, "w") as f:
-            f.write(pw + "\n")
-        return path
+        return run_cli(rhis, tmp, *args)
 
     cli("init", "--db", db.url, "--admin-password-file",
-        pwfile("admin", ADMIN_PW))
-    for name, (role, scope, pw) in USERS.items():
-        cli("user", "add", "--db", db.url, "--username", name, "--role",
-            role, "--scope", scope, "--password-file", pwfile(name, pw))
+        pwfile(tmp, "admin", ADMIN_PW))
     csv = os.path.join(tmp, "institutions.csv")
     with open(csv, "w", encoding="utf-8") as f:
         f.write(INSTITUTIONS_CSV)
     out = cli("import-institutions", "--db", db.url, csv)
     if "5 rows" not in out:
         raise Failure("import-institutions: %s" % out.strip())
+    for name, (role, scope, pw) in USERS.items():
+        if name in LINKED_RESIDENTS:
+            continue
+        if scope.startswith("inst:") and not scope[5:].isdigit():
+            scope = "inst:%s" % db.scalar(
+                "SELECT id FROM institution WHERE code = ?", (scope[5:],))
+        cli("user", "add", "--db", db.url, "--username", name, "--role",
+            role, "--scope", scope, "--password-file",
+            pwfile(tmp, name, pw))
+
+
+def setup_linked(rhis, db, tmp, server):
+    """Creates each linked resident's Patient as admin through the API and
+    adds the resident with `rhis user add --patient ID`."""
+    for name, patient in LINKED_RESIDENTS.items():
+        r = request(server.port, "POST", "/fhir/Patient",
+                    {"Content-Type": "application/fhir+json",
+                     "Authorization": "Bearer " + server.token("admin")},
+                    json.dumps(patient, ensure_ascii=False))
+        if r.status != 201:
+            raise Failure("cannot create the Patient of %s: %s" %
+                          (name, r.brief()))
+        pid = r.json()["id"]
+        role, scope, pw = USERS[name]
+        run_cli(rhis, tmp, "user", "add", "--db", db.url, "--username", name,
+                "--role", role, "--scope", scope, "--password-file",
+                pwfile(tmp, name, pw), "--patient", pid)
 
 
 # ---------------------------------------------------------------- programmatic
@@ -931,6 +1013,7 @@ def main():
 
         main_srv = Server(rhis, db.url, tmp, "main", MAIN_SETTINGS)
         servers.append(main_srv)
+        setup_linked(rhis, db, tmp, main_srv)
         run_cases(res, main_srv, args.cases)
         if not args.cases:
             res.run("prog-header-flood", t_header_flood, main_srv)

@@ -285,7 +285,7 @@ real_table_unknown_paths_are_404_not_405(void **state)
     rhis_route_match m;
     assert_int_equal(find_real(state, "POST", "/api/v1/nothing", &m),
                      RHIS_ENOTFOUND);
-    assert_int_equal(find_real(state, "DELETE", "/fhir/Patient/1", &m),
+    assert_int_equal(find_real(state, "DELETE", "/fhir/nothing/1", &m),
                      RHIS_ENOTFOUND);
     assert_int_equal(find_real(state, "PUT", "/index.html", &m),
                      RHIS_ENOTFOUND);
