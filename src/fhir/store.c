@@ -253,7 +253,7 @@ rhis_fhir_do_update(rhis_fhir_ctx *c,
                               "%s.id must be present and equal the id in the "
                               "URL (%s)",
                               t->name, want);
-    current cur;
+    current cur = {0};
     rc = load_version(c, t, id, 0, &cur);
     if (rc == RHIS_ENOTFOUND)
         return rhis_fhir_fail(c, RHIS_ENOTFOUND, NULL,
@@ -297,7 +297,7 @@ rhis_fhir_do_delete(rhis_fhir_ctx *c,
                     int64_t *version)
 {
     c->err_status = RHIS_OK;
-    current cur;
+    current cur = {0};
     rhis_status rc = load_version(c, t, id, 0, &cur);
     if (rc == RHIS_ENOTFOUND)
         return rhis_fhir_fail(c, RHIS_ENOTFOUND, NULL, "%s/%lld does not exist",
@@ -332,7 +332,7 @@ rhis_fhir_do_read(rhis_fhir_ctx *c,
                   int64_t *version,
                   int64_t *patient_id)
 {
-    current cur;
+    current cur = {0};
     rhis_status rc = load_version(c, t, id, 0, &cur);
     if (rc != RHIS_OK)
         return rc;
@@ -354,7 +354,7 @@ rhis_fhir_read_version(rhis_fhir_ctx *c,
                        int64_t *patient_id,
                        int64_t *ts)
 {
-    current cur;
+    current cur = {0};
     rhis_status rc = load_version(c, t, id, version, &cur);
     if (rc != RHIS_OK)
         return rc;
@@ -387,7 +387,7 @@ exists(rhis_fhir_ctx *c, const char *type, int64_t id, int *found)
     rhis_status rc;
     const rhis_fhir_type *t = rhis_fhir_type_find(type);
     if (t != NULL) {
-        current cur;
+        current cur = {0};
         rc = load_version(c, t, id, 0, &cur);
         *found = rc == RHIS_OK && !cur.deleted;
         return rc == RHIS_ENOTFOUND ? RHIS_OK : rc;
