@@ -444,8 +444,8 @@ read_components(rhis_fhir_ctx *c, json_object *res, obs_row *r)
             read_value(c, cm, p, o) != RHIS_OK)
             return c->err_status;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(r->comp[j].code, o->code) == 0 &&
-                strcmp(r->comp[j].system, o->system) == 0)
+            /* one row per code (observation_component's key) */
+            if (strcmp(r->comp[j].code, o->code) == 0)
                 return rhis_fhir_fail(c, RHIS_EINVAL, q,
                                       "%s repeats the code of "
                                       "Observation.component[%zu] (%s)",
