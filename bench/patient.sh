@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/patient.sh [all|read|search|create] - Patient benchmarks of issue 3.
+# bench/patient.sh [all|read|search|create|profile] - Patient benchmarks of issue 3.
 #
 # Builds a Release rhis in build-bench, creates a throw-away SQLite database
 # with N synthetic residents (bench/gen_patients.py, loaded with rhis
@@ -12,13 +12,14 @@
 #   create  POST /fhir/Patient (durable, group commit) at 64 connections vs
 #           the disk's durable commit ceiling measured by bench/commit_ceiling
 #           on the same file system (target >= 80 %)
-# Environment: N, BUILD_DIR, PORT (18091), DURATION (10), KEEP=1, NO_BUILD=1,
+#   profile perf record -g on the server during Patient reads
+# Environment: N, BUILD_DIR, PORT (18391), DURATION (10), KEEP=1, NO_BUILD=1,
 # DB=postgresql://... to run on PostgreSQL instead (must be empty).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-all}
 build=${BUILD_DIR:-$root/build-bench}
-port=${PORT:-18091}
+port=${PORT:-18391}
 n=${N:-1000000}
 duration=${DURATION:-10}
 export BASE_URL=http://127.0.0.1:$port
@@ -58,6 +59,7 @@ t1=$(date +%s.%N)
 awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {
     printf "import: %d residents in %.1f s (%.0f/s)\n", n, b - a, n / (b - a) }'
 
+mkdir -p "$work/web"
 "$rhis" serve --db "$db" --listen "127.0.0.1:$port" --access-log 0 \
     --web-root "$work/web" --data-dir "$root/data" ${SERVE_ARGS:-} \
     2>"$work/serve.err" &
@@ -67,9 +69,10 @@ for _ in $(seq 1 100); do
     curl -sf "$BASE_URL/healthz" >/dev/null 2>&1 && break
     sleep 0.1
 done
-RHIS_TOKEN=$(curl -sf -H 'Content-Type: application/json' \
+for _ in 1 2 3 4 5; do curl -sf "$BASE_URL/healthz" >/dev/null && break; sleep 0.5; done
+RHIS_TOKEN=$(curl -s -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$password\"}" \
-    "$BASE_URL/api/v1/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    "$BASE_URL/api/v1/login" | tee "$work/login.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 export RHIS_TOKEN
 
 pid=$((n / 2))
@@ -107,8 +110,22 @@ run_create() {
     curl -sf "$BASE_URL/metrics" | grep -E '^rhis_(commit_groups|group_writes)_total'
 }
 
+run_profile() {
+    echo "## perf record -g during GET /fhir/Patient/$pid"
+    wrk -t2 -c64 -d"$((duration + 2))s" -s "$root/bench/report.lua" \
+        "$BASE_URL/fhir/Patient/$pid" >/dev/null &
+    local wrk_pid=$!
+    sleep 1
+    perf record -g -F 999 -p "$server_pid" -o "$work/perf.data" \
+        -- sleep "$duration" >/dev/null 2>&1
+    wait "$wrk_pid"
+    perf report -i "$work/perf.data" --no-children --sort symbol \
+        --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -40
+}
+
 case $mode in
 read) run_read ;;
+profile) run_profile ;;
 search) run_search ;;
 create) run_create ;;
 all) run_read; run_search; run_create ;;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "rhis/alloc.h"
+#include "rhis/audit.h"
 #include "rhis/auth.h"
 #include "rhis/buf.h"
 #include "rhis/config.h"
@@ -126,6 +127,12 @@ struct rhis_req {
     void *defer_data;
     /* Set through rhis_req_write: the write the group-commit writer runs. */
     rhis_status (*commit_fn)(rhis_req *req, rhis_resp *resp);
+    int commit_lazy; /* that write needs no fsync (disclosure audits only) */
+    /* Disclosures to audit before the response leaves; sub-requests (Bundle
+     * entries) record them on the request that owns them. */
+    rhis_req *audit_owner;
+    rhis_audit_event *pending_audit;
+    int npending_audit, cap_pending_audit;
 };
 
 struct rhis_resp {
@@ -161,6 +168,16 @@ rhis_status rhis_req_db(rhis_req *req, rhis_db **out);
 rhis_status rhis_req_write(rhis_req *req,
                            rhis_resp *resp,
                            rhis_status (*fn)(rhis_req *req, rhis_resp *resp));
+/*
+ * Records that this request discloses a record (a read): the event is
+ * committed before the response leaves.  With group commit the server
+ * writes the request's events in the writer's next group (a lazy commit,
+ * see rhis_db_begin_lazy) and only then answers, so reads share commits;
+ * without it the event is written now in a lazy transaction of its own.
+ * Strings of ev must live as long as the request (arena).
+ */
+rhis_status rhis_req_audit_disclosure(rhis_req *req,
+                                      const rhis_audit_event *ev);
 /* Parses the body as JSON under the configured caps; on failure records the
  * error and returns it.  *out is owned by the request (freed with it). */
 rhis_status rhis_req_json(rhis_req *req, json_object **out);

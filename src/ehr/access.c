@@ -237,19 +237,20 @@ rhis_ehr_may_read(rhis_fhir_ctx *c, int64_t patient_id, const char **why)
     return allow;
 }
 
-/* Writes one audit event about patient_id by the caller of c. */
-static rhis_status
-audit_event(rhis_fhir_ctx *c,
-            const char *action,
-            const char *operation,
-            const char *type,
-            int64_t id,
-            int64_t patient_id,
-            int outcome,
-            const char *detail)
+/* Fills ev: one audit event about patient_id by the caller of c. */
+static void
+fill_event(rhis_fhir_ctx *c,
+           rhis_audit_event *ev,
+           const char *action,
+           const char *operation,
+           const char *type,
+           int64_t id,
+           int64_t patient_id,
+           int outcome,
+           const char *detail)
 {
     const rhis_principal *u = c->user;
-    rhis_audit_event ev = {
+    *ev = (rhis_audit_event){
         .user_id = u != NULL ? u->user_id : 0,
         .username = u != NULL ? u->username : NULL,
         .role = u != NULL ? rhis_role_name(u->role) : NULL,
@@ -266,8 +267,25 @@ audit_event(rhis_fhir_ctx *c,
         .request_id = c->req != NULL ? c->req->request_id : NULL,
         .detail = detail,
     };
+}
+
+/* Writes one audit event about patient_id by the caller of c. */
+static rhis_status
+audit_event(rhis_fhir_ctx *c,
+            const char *action,
+            const char *operation,
+            const char *type,
+            int64_t id,
+            int64_t patient_id,
+            int outcome,
+            const char *detail)
+{
+    rhis_audit_event ev;
+    fill_event(c, &ev, action, operation, type, id, patient_id, outcome,
+               detail);
     return rhis_audit_write(c->db, &ev);
 }
+
 
 /*
  * Records a refusal: RHIS_EFORBIDDEN with why on c (and its request), and
@@ -447,17 +465,15 @@ rhis_ehr_audit_read(rhis_fhir_ctx *c,
     }
     const char *detail =
         patient_id != 0 && broke_glass(c, patient_id) ? "break-glass" : NULL;
-    /* outside a write, a lazy commit: an fsync per read would cap reads at
-     * the disk's commit rate (docs/internals/db.md, Durability) */
-    int own_tx = !rhis_db_in_tx(c->db);
-    rhis_status rc = own_tx ? rhis_db_begin_lazy(c->db) : RHIS_OK;
-    if (rc == RHIS_OK)
+    /* committed before the response leaves, sharing a lazy group commit
+     * with other reads (docs/internals/db.md, Durability) */
+    rhis_status rc;
+    if (c->req != NULL) {
+        rhis_audit_event ev;
+        fill_event(c, &ev, "R", operation, type, id, patient_id, 200, detail);
+        rc = rhis_req_audit_disclosure(c->req, &ev);
+    } else {
         rc = audit_event(c, "R", operation, type, id, patient_id, 200, detail);
-    if (own_tx) {
-        if (rc == RHIS_OK)
-            rc = rhis_db_commit(c->db);
-        if (rc != RHIS_OK)
-            rhis_db_rollback(c->db);
     }
     if (rc != RHIS_OK)
         return rhis_fhir_fail(c, RHIS_EIO, NULL,

@@ -103,6 +103,57 @@ put_db(void *data)
     }
 }
 
+/* The writer's job for a request whose only writes are its disclosures. */
+static rhis_status
+write_disclosures(rhis_req *req, rhis_resp *resp)
+{
+    (void)resp;
+    rhis_db *db;
+    rhis_status rc = rhis_req_db(req, &db);
+    for (int i = 0; rc == RHIS_OK && i < req->npending_audit; i++)
+        rc = rhis_audit_write(db, &req->pending_audit[i]);
+    if (rc != RHIS_OK)
+        return rhis_req_errorf(req, RHIS_EIO,
+                               "cannot write the audit event of this read");
+    return RHIS_OK;
+}
+
+rhis_status
+rhis_req_audit_disclosure(rhis_req *req, const rhis_audit_event *ev)
+{
+    rhis_req *own = req->audit_owner != NULL ? req->audit_owner : req;
+    if (own->srv != NULL && own->srv->gstarted && own->commit_fn == NULL) {
+        if (own->npending_audit == own->cap_pending_audit) {
+            int cap =
+                own->cap_pending_audit == 0 ? 4 : 2 * own->cap_pending_audit;
+            rhis_audit_event *a =
+                rhis_arena_alloc(own->arena, sizeof(*a) * (size_t)cap);
+            if (own->npending_audit > 0)
+                memcpy(a, own->pending_audit,
+                       sizeof(*a) * (size_t)own->npending_audit);
+            own->pending_audit = a;
+            own->cap_pending_audit = cap;
+        }
+        own->pending_audit[own->npending_audit++] = *ev;
+        return RHIS_OK;
+    }
+    rhis_db *db;
+    rhis_status rc = rhis_req_db(req, &db);
+    if (rc != RHIS_OK)
+        return rc;
+    int own_tx = !rhis_db_in_tx(db);
+    if (own_tx && (rc = rhis_db_begin_lazy(db)) != RHIS_OK)
+        return rc;
+    rc = rhis_audit_write(db, ev);
+    if (own_tx) {
+        if (rc == RHIS_OK)
+            rc = rhis_db_commit(db);
+        if (rc != RHIS_OK)
+            rhis_db_rollback(db);
+    }
+    return rc;
+}
+
 rhis_status
 rhis_req_db(rhis_req *req, rhis_db **out)
 {
@@ -352,6 +403,13 @@ dispatch(conn_ctx *c)
         goto done;
     }
     rc = r->fn(req, resp);
+    if (rc == RHIS_OK && req->defer_fn == NULL && req->commit_fn == NULL &&
+        req->npending_audit > 0) {
+        /* audit before disclosure, in the writer's next group */
+        put_db(req);
+        req->commit_fn = write_disclosures;
+        req->commit_lazy = 1;
+    }
     if (rc == RHIS_OK && (req->defer_fn != NULL || req->commit_fn != NULL))
         return; /* the caller suspends and hands off */
 done:
@@ -659,8 +717,11 @@ writer_main(void *arg)
             db = NULL;
             rc = RHIS_EIO;
         }
+        int lazy = 1;
+        for (int i = 0; i < n; i++)
+            lazy &= batch[i]->req.commit_lazy;
         if (rc == RHIS_OK)
-            rc = rhis_db_begin(db);
+            rc = lazy ? rhis_db_begin_lazy(db) : rhis_db_begin(db);
         for (int i = 0; i < n && rc == RHIS_OK; i++)
             rc = run_write(db, batch[i]);
         if (rc == RHIS_OK)
@@ -721,6 +782,7 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     c->raw_uri = rhis_arena_strdup(c->req.arena, uri != NULL ? uri : "/");
     c->req.conf = &srv->conf;
     c->req.srv = srv;
+    c->req.audit_owner = &c->req;
     c->req.conn = conn;
     uint64_t n = atomic_fetch_add(&srv->seq, 1);
     snprintf(c->req.request_id, sizeof(c->req.request_id), "%08x%012llx",
