@@ -57,11 +57,12 @@ function errorMessage(body, status, statusKeys) {
 /*
  * Sends one request; resolves to the parsed JSON body (null for 204) or rejects
  * with ApiError. opts: {method, body (object, sent as JSON), auth (default true),
- * statusKeys ({401: 'login.bad'}: dictionary keys for error statuses)}.
+ * statusKeys ({401: 'login.bad'}: dictionary keys for error statuses),
+ * headers (extra request headers; values must be ISO-8859-1, encode others)}.
  */
 export async function api(path, opts = {}) {
   const { method = 'GET', body, auth = true, statusKeys } = opts;
-  const headers = { Accept: 'application/json, application/fhir+json' };
+  const headers = { ...opts.headers, Accept: 'application/json, application/fhir+json' };
   const tok = getToken();
   if (auth && tok) headers.Authorization = `Bearer ${tok}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

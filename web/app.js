@@ -15,17 +15,26 @@ import { renderAreaBar } from './areapicker.js';
 import { renderOverview } from './pages/overview.js';
 import { renderInstitutions } from './pages/institutions.js';
 import { renderAudit } from './pages/audit.js';
+import { renderResidents } from './pages/residents.js';
+import { renderRecord } from './pages/record.js';
+import { renderMpi } from './pages/mpi.js';
 
-/* The navigation: working pages have a render function, the rest are announced. */
+/*
+ * The navigation: working pages have a render function, the rest are announced.
+ * hidden pages are routes without an entry; navId names the entry they highlight;
+ * roles (or admin) limits who may open a page.
+ */
 const NAV = [
   { id: 'overview', icon: 'overview', render: renderOverview },
   { id: 'institutions', icon: 'institutions', render: renderInstitutions },
-  { id: 'residents', icon: 'residents' },
+  { id: 'residents', icon: 'residents', render: renderResidents },
+  { id: 'record', render: renderRecord, hidden: true, navId: 'residents' },
   { id: 'referral', icon: 'referral' },
   { id: 'chronic', icon: 'chronic' },
   { id: 'surveillance', icon: 'surveillance' },
   { id: 'plan', icon: 'plan' },
   { id: 'ems', icon: 'ems' },
+  { id: 'mpi', icon: 'mpi', render: renderMpi, roles: ['admin', 'cdc'], group: 'admin' },
   { id: 'audit', icon: 'audit', render: renderAudit, admin: true, group: 'admin' },
   { id: 'users', icon: 'users', admin: true, group: 'admin' },
 ];
@@ -60,6 +69,12 @@ export function go(page, params = {}, replace = false) {
   const target = hashFor(page, params);
   if (target === location.hash) { route(); return; }
   if (replace) { history.replaceState(null, '', target); route(); } else location.hash = target;
+}
+
+/* Where a bare URL lands: a resident on their own record, staff on the overview. */
+function homePage() {
+  if (state.me && state.me.role === 'resident') return state.me.patient_id ? 'record' : 'residents';
+  return 'overview';
 }
 
 function defaultArea() {
@@ -177,7 +192,8 @@ function renderNav(active, areaCode) {
   const isAdmin = state.me.role === 'admin';
   const groups = { main: [], admin: [] };
   for (const item of NAV) {
-    const forbidden = item.admin && !isAdmin;
+    if (item.hidden) continue;
+    const forbidden = (item.admin && !isAdmin) || (item.roles && !item.roles.includes(state.me.role));
     const soon = !item.render;
     const disabled = forbidden || soon;
     const text = t(`nav.${item.id}`);
@@ -216,11 +232,11 @@ async function route() {
   const { page, params } = parseHash();
   const item = NAV.find((n) => n.id === page && n.render);
   if (!item || !params.area) {
-    go(item ? item.id : 'overview', { ...params, area: params.area || (state.area && state.area.code) || defaultArea() }, true);
+    go(item ? item.id : homePage(), { ...params, area: params.area || (state.area && state.area.code) || defaultArea() }, true);
     return;
   }
   if (!state.shell) buildShell();
-  renderNav(item.id, params.area);
+  renderNav(item.navId || item.id, params.area);
   disposePage();
 
   const { content, areaBar, areaName } = state.shell;

@@ -2,9 +2,12 @@
 # run.sh BUILD_DIR - browser tests of the web UI against a live `rhis serve`.
 #
 # Why: the UI is only proven by driving a real browser against the real server.
-# Makes a throwaway SQLite database (init + the 永吉县 institutions), serves web/
-# on a free 127.0.0.1 port, runs `node --test tests/browser/` with Debian's
-# chromium through playwright-core, and exits with node's status.
+# Makes a throwaway SQLite database (init + the 永吉县 institutions + the test
+# users below, all with the admin's password), serves web/ on a free 127.0.0.1
+# port, runs `node --test tests/browser/` (every *.test.mjs there) with Debian's
+# chromium through playwright-core, and exits with node's status. The tests
+# seed their own patients and records through the API; RHIS_BIN, RHIS_DB and
+# RHIS_PASSWORD_FILE let them add a resident linked to a patient they made.
 # Exit 77 (ctest SKIP_RETURN_CODE) when node, chromium or playwright-core is missing.
 # Screenshots go to $RHIS_SCREENSHOT_DIR (default: the temp dir, removed at exit
 # unless RHIS_KEEP_TMP=1).
@@ -57,6 +60,16 @@ db="sqlite:$tmp/t.db"
 "$rhis" import-institutions --db "$db" data/institutions-220221.csv >"$tmp/import.log" 2>&1 || {
     cat "$tmp/import.log" >&2; echo "run.sh: rhis import-institutions failed" >&2; exit 1; }
 
+# Test users (tests/browser/record.test.mjs): integrator writes the seed
+# records, cdc reads within 永吉县, clinician works at institution 1 (永吉县人民医院).
+for u in integrator:integrator:220221 cdc:cdc:220221 clinician:clinician:inst:1; do
+    name=${u%%:*}
+    rest=${u#*:}
+    "$rhis" user add --db "$db" --username "$name" --role "${rest%%:*}" \
+        --scope "${rest#*:}" --password-file "$tmp/pw" >>"$tmp/users.log" 2>&1 || {
+        cat "$tmp/users.log" >&2; echo "run.sh: rhis user add $name failed" >&2; exit 1; }
+done
+
 port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 url="http://127.0.0.1:$port"
 
@@ -77,6 +90,7 @@ done
 status=0
 RHIS_URL="$url" RHIS_USER=admin RHIS_PASSWORD="$password" \
 RHIS_SCREENSHOT_DIR="${RHIS_SCREENSHOT_DIR:-$tmp}" RHIS_CHROMIUM="$chromium" \
+RHIS_BIN="$rhis" RHIS_DB="$db" RHIS_PASSWORD_FILE="$tmp/pw" \
     node --test tests/browser/ || status=$?
 
 if [ $status -ne 0 ]; then
