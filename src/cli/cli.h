@@ -13,6 +13,7 @@ int cmd_init(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_import_population(int argc, char **argv);
 int cmd_import_institutions(int argc, char **argv);
+int cmd_import_fhir(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 
 /* Shared option helpers. */

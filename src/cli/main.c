@@ -26,6 +26,7 @@ usage(FILE *f)
           "  user add|list|disable|passwd   manage users\n"
           "  import-population FILE.csv     load population denominators\n"
           "  import-institutions FILE.csv   load institutions\n"
+          "  import FILE.ndjson             load FHIR resources (NDJSON)\n"
           "  copy --from URL --to URL       copy a database to another "
           "engine\n"
           "  version              print the version\n"
@@ -99,6 +100,8 @@ main(int argc, char **argv)
         return cmd_import_population(argc - 1, argv + 1);
     if (strcmp(cmd, "import-institutions") == 0)
         return cmd_import_institutions(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return cmd_import_fhir(argc - 1, argv + 1);
     if (strcmp(cmd, "copy") == 0)
         return cmd_copy(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

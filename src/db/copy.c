@@ -20,33 +20,97 @@ typedef struct table {
     const char *name;
     const char *columns;
     int ncols;
-    int has_identity; /* an auto-numbered id column */
+    int has_identity;    /* an auto-numbered id column */
+    const char *doubles; /* DOUBLE PRECISION columns, ", "-separated, or
+                          * NULL: bound as doubles, since SQLite's text of a
+                          * REAL keeps only 15 digits */
 } table;
 
 static const table tables[] = {
-    {"meta", "key, value", 2, 0},
-    {"area", "code, name, level, parent_code, edition", 5, 0},
-    {"population", "area_code, year, sex, age_band, population, source", 6, 0},
+    {"meta", "key, value", 2, 0, NULL},
+    {"area", "code, name, level, parent_code, edition", 5, 0, NULL},
+    {"population", "area_code, year, sex, age_band, population, source", 6, 0,
+     NULL},
     {"institution",
      "id, code, name, tier, grade, ownership, area_code, beds_approved,"
      " beds_open, lat, lon, phone, active, version, updated_at",
-     15, 1},
+     15, 1, "lat, lon"},
     {"practitioner", "id, name, sex, licence_no, active, version, updated_at",
-     7, 1},
+     7, 1, NULL},
     {"practitioner_role",
      "id, practitioner_id, institution_id, role, active, version,"
      " updated_at",
-     7, 1},
+     7, 1, NULL},
     {"app_user",
      "id, username, password_hash, role, scope_area, scope_institution,"
-     " disabled, created_at",
-     8, 1},
-    {"auth_token", "token_hash, user_id, created_at, expires_at, revoked", 5,
-     0},
+     " disabled, created_at, patient_id",
+     9, 1, NULL},
+    {"auth_token", "token_hash, user_id, created_at, expires_at, revoked", 5, 0,
+     NULL},
     {"audit_event",
      "id, ts, user_id, username, role, action, operation, resource_type,"
      " resource_id, patient_id, outcome, address, request_id, detail",
-     14, 1},
+     14, 1, NULL},
+    /* migration 2: residents, master patient index, health record */
+    {"fhir_version",
+     "type, id, version, ts, deleted, method, user_id, patient_id, json", 9, 0,
+     NULL},
+    {"patient",
+     "id, version, deleted, updated_ms, id_number, name, family, given,"
+     " name_pinyin, sex, birth_date, birth_ms, phone, area_code,"
+     " address_line, household, ethnicity, deceased_ms, active,"
+     " merged_into, institution_id",
+     21, 1, NULL},
+    {"patient_identifier", "patient_id, system, value", 3, 0, NULL},
+    {"mpi_review",
+     "id, patient_a, patient_b, score, detail, status, created_ms,"
+     " decided_ms, decided_by",
+     9, 1, "score"},
+    {"mpi_merge",
+     "id, survivor_id, merged_id, ts, user_id, reason, moved, undone_ms,"
+     " undone_by",
+     9, 1, NULL},
+    {"mpi_weight", "field, level, m, u, estimated_ms", 5, 0, "m, u"},
+    {"encounter",
+     "id, version, deleted, updated_ms, patient_id, status, class,"
+     " type_code, institution_id, practitioner_id, start_ms, end_ms,"
+     " reason_code, reason_text",
+     14, 1, NULL},
+    {"condition",
+     "id, version, deleted, updated_ms, patient_id, encounter_id, code,"
+     " code_system, clinical_status, verification_status, category,"
+     " onset_ms, recorded_ms, institution_id",
+     14, 1, NULL},
+    {"observation",
+     "id, version, deleted, updated_ms, patient_id, encounter_id, status,"
+     " category, code, code_system, value_num, value_text, unit,"
+     " interpretation, effective_ms, institution_id",
+     16, 1, "value_num"},
+    {"observation_component",
+     "observation_id, code, code_system, value_num, value_text, unit", 6, 0,
+     "value_num"},
+    {"immunization",
+     "id, version, deleted, updated_ms, patient_id, encounter_id, status,"
+     " vaccine_code, vaccine_system, lot, dose_number, occurrence_ms,"
+     " institution_id",
+     13, 1, NULL},
+    {"document_reference",
+     "id, version, deleted, updated_ms, patient_id, encounter_id, status,"
+     " type_code, type_system, date_ms, institution_id, content_type, size,"
+     " title",
+     14, 1, NULL},
+    {"consent",
+     "id, version, deleted, updated_ms, patient_id, status, provision,"
+     " actor_institution_id, actor_area_code, start_ms, end_ms",
+     11, 1, NULL},
+    {"break_glass",
+     "id, ts, user_id, patient_id, reason, request_id, reviewed_ms,"
+     " reviewed_by, review_note",
+     9, 1, NULL},
+    {"bulk_export",
+     "id, user_id, level, params, status, created_ms, completed_ms, error", 8,
+     1, NULL},
+    {"bulk_export_file", "export_id, type, seq, count, ndjson", 5, 0, NULL},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -78,10 +142,31 @@ copy_table(rhis_db *src,
     rhis_status rc = rhis_db_prepare(src, sel.data, &r);
     if (rc == RHIS_OK)
         rc = rhis_db_prepare(dst, ins.data, &w);
+    /* which columns are doubles */
+    char isdbl[32] = {0};
+    RHIS_ASSERT(t->ncols <= (int)sizeof(isdbl));
+    for (int i = 0, col = 0; t->doubles != NULL && t->columns[i] != '\0';
+         col++) {
+        size_t len = strcspn(t->columns + i, ",");
+        const char *name = t->columns + i;
+        for (const char *d = t->doubles; *d != '\0';) {
+            size_t dl = strcspn(d, ",");
+            if (dl == len && memcmp(d, name, len) == 0)
+                isdbl[col] = 1;
+            d += dl;
+            d += strspn(d, ", ");
+        }
+        i += (int)len;
+        i += (int)strspn(t->columns + i, ", ");
+    }
     while (rc == RHIS_OK && (rc = rhis_db_step(r)) == RHIS_ROW) {
         rhis_db_reset(w);
-        for (int i = 0; i < t->ncols; i++)
-            rhis_db_bind_text(w, i + 1, rhis_db_column_text(r, i));
+        for (int i = 0; i < t->ncols; i++) {
+            if (isdbl[i] && !rhis_db_column_is_null(r, i))
+                rhis_db_bind_double(w, i + 1, rhis_db_column_double(r, i));
+            else
+                rhis_db_bind_text(w, i + 1, rhis_db_column_text(r, i));
+        }
         rc = rhis_db_step(w);
         if (rc == RHIS_DONE) {
             (*rows)++;
@@ -91,8 +176,8 @@ copy_table(rhis_db *src,
     if (rc == RHIS_DONE)
         rc = RHIS_OK;
     if (rc != RHIS_OK)
-        snprintf(err, errlen, "table %s: %s", t->name,
-                 r == NULL ? rhis_db_errmsg(src) : rhis_db_errmsg(dst));
+        (void)snprintf(err, errlen, "table %s: %s", t->name,
+                       r == NULL ? rhis_db_errmsg(src) : rhis_db_errmsg(dst));
     rhis_db_finalize(r);
     rhis_db_finalize(w);
     rhis_buf_fini(&sel);
@@ -110,8 +195,8 @@ copy_table(rhis_db *src,
         rc = rhis_db_run(dst, q.data, "");
         rhis_buf_fini(&q);
         if (rc != RHIS_OK)
-            snprintf(err, errlen, "table %s: sequence: %s", t->name,
-                     rhis_db_errmsg(dst));
+            (void)snprintf(err, errlen, "table %s: sequence: %s", t->name,
+                           rhis_db_errmsg(dst));
     }
     return rc;
 }
@@ -119,7 +204,8 @@ copy_table(rhis_db *src,
 /*
  * Copies every table of src into dst.  Both must be at the same schema
  * version (the caller migrates them); dst must hold no users, institutions,
- * practitioners or audit events (reference tables already there are
+ * practitioners, audit events, patients or FHIR versions (reference tables
+ * already there are
  * replaced).  All or nothing: on failure dst is left as it was.
  */
 rhis_status
@@ -128,18 +214,21 @@ rhis_db_copy(
 {
     *rows = 0;
     static const char *const must_be_empty[] = {
-        "SELECT COUNT(*) FROM app_user", "SELECT COUNT(*) FROM institution",
+        "SELECT COUNT(*) FROM app_user",
+        "SELECT COUNT(*) FROM institution",
         "SELECT COUNT(*) FROM practitioner",
-        "SELECT COUNT(*) FROM audit_event"};
+        "SELECT COUNT(*) FROM audit_event",
+        "SELECT COUNT(*) FROM patient",
+        "SELECT COUNT(*) FROM fhir_version"};
     for (size_t i = 0; i < sizeof(must_be_empty) / sizeof(must_be_empty[0]);
          i++) {
         int64_t n = 0;
         rhis_status rc = rhis_db_scalar_int64(dst, &n, must_be_empty[i], "");
         if (rc != RHIS_OK || n != 0) {
-            snprintf(err, errlen,
-                     "the target database is not empty (%s); copy into a "
-                     "new database",
-                     must_be_empty[i] + 21);
+            (void)snprintf(err, errlen,
+                           "the target database is not empty (%s); copy into a "
+                           "new database",
+                           must_be_empty[i] + 21);
             return RHIS_ECONFLICT;
         }
     }

@@ -169,7 +169,10 @@ sq_open(rhis_db **out, const char *url, char *err, size_t errlen)
     rc = sqlite3_exec(d->h,
                       "PRAGMA foreign_keys=ON;"
                       "PRAGMA journal_mode=WAL;"
-                      "PRAGMA synchronous=FULL;",
+                      "PRAGMA synchronous=FULL;"
+                      /* savepoints (group commit, import) journal in
+                       * memory, not in a temporary file */
+                      "PRAGMA temp_store=MEMORY;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         if (err != NULL)
