@@ -53,4 +53,90 @@ rhis_status api_practitionerrole_search(rhis_req *req, rhis_resp *resp);
 rhis_status api_practitionerrole_create(rhis_req *req, rhis_resp *resp);
 rhis_status api_practitionerrole_update(rhis_req *req, rhis_resp *resp);
 
+/* src/fhir/export.c (issue 3, item 5: Bulk Data $export) */
+rhis_status api_bulk_export_system(rhis_req *req, rhis_resp *resp);
+rhis_status api_bulk_export_patient(rhis_req *req, rhis_resp *resp);
+rhis_status api_bulk_export_group(rhis_req *req, rhis_resp *resp);
+rhis_status api_bulk_status(rhis_req *req, rhis_resp *resp);
+rhis_status api_bulk_cancel(rhis_req *req, rhis_resp *resp);
+rhis_status api_bulk_file(rhis_req *req, rhis_resp *resp);
+/* end of Bulk Data */
+
+/* src/fhir/bundle.c, src/fhir/everything.c (Bundles and $everything) */
+rhis_status api_fhir_bundle(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_everything(rhis_req *req, rhis_resp *resp);
+
+/* src/registry/patient.c (issue 3: Patient, the population register) */
+rhis_status api_patient_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_vread(rhis_req *req, rhis_resp *resp);
+/* end of Patient */
+
+/* src/registry/api_mpi.c (issue 3, item 2: the master patient index) */
+rhis_status api_mpi_review_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_mpi_review_merge(rhis_req *req, rhis_resp *resp);
+rhis_status api_mpi_review_separate(rhis_req *req, rhis_resp *resp);
+rhis_status api_mpi_merge(rhis_req *req, rhis_resp *resp);
+rhis_status api_mpi_merge_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_mpi_merge_undo(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_match(rhis_req *req, rhis_resp *resp);
+/* end of master patient index */
+
+/* src/ehr/consent.c, src/ehr/api_access.c (issue 3: access to records) */
+rhis_status api_consent_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_consent_vread(rhis_req *req, rhis_resp *resp);
+rhis_status api_consent_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_consent_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_consent_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_consent_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_consent_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_break_glass_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_break_glass_review(rhis_req *req, rhis_resp *resp);
+rhis_status api_me_access_log(rhis_req *req, rhis_resp *resp);
+rhis_status api_patient_access_log(rhis_req *req, rhis_resp *resp);
+/* end of access to records */
+
+/* src/ehr/{encounter,condition,observation,immunization,document}.c
+ * (issue 3, item 3: the health record resources) */
+rhis_status api_encounter_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_encounter_vread(rhis_req *req, rhis_resp *resp);
+rhis_status api_encounter_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_encounter_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_encounter_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_encounter_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_encounter_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_vread(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_condition_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_vread(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_observation_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_vread(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_immunization_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_vread(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_history(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_update(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_documentreference_search(rhis_req *req, rhis_resp *resp);
+/* end of health record resources */
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "rhis/log.h"
+#include "rhis/mpi.h"
 
 static void
 usage(FILE *f)
@@ -27,6 +28,8 @@ usage(FILE *f)
           "  import-population FILE.csv     load population denominators\n"
           "  import-institutions FILE.csv   load institutions\n"
           "  import FILE.ndjson             load FHIR resources (NDJSON)\n"
+          "  mpi estimate [--sample N]      estimate the master patient index's"
+          " match weights (EM)\n"
           "  copy --from URL --to URL       copy a database to another "
           "engine\n"
           "  version              print the version\n"
@@ -100,6 +103,8 @@ main(int argc, char **argv)
         return cmd_import_population(argc - 1, argv + 1);
     if (strcmp(cmd, "import-institutions") == 0)
         return cmd_import_institutions(argc - 1, argv + 1);
+    if (strcmp(cmd, "mpi") == 0)
+        return rhis_mpi_cli(argc - 1, argv + 1, cli_default_db());
     if (strcmp(cmd, "import") == 0)
         return cmd_import_fhir(argc - 1, argv + 1);
     if (strcmp(cmd, "copy") == 0)

@@ -80,6 +80,310 @@ static const rhis_route routes[] = {
      ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, REGISTRY_WRITERS,
      "update PractitionerRole"},
 
+    /* ---- FHIR Bulk Data $export (issue 3, item 5: src/fhir/export.c) ---- */
+    /* Before the Patient routes: GET /fhir/Patient/{id} would take
+     * /fhir/Patient/$export.  Scope and job ownership: the handlers. */
+    {"GET", "/fhir/$export", api_bulk_export_system, ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CDC,
+     "bulk export kick-off"},
+    {"GET", "/fhir/Patient/$export", api_bulk_export_patient,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CDC,
+     "bulk export kick-off (Patient)"},
+    {"GET", "/fhir/Group/{id}/$export", api_bulk_export_group,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CDC,
+     "bulk export kick-off (Group)"},
+    {"GET", "/fhir/bulkstatus/{job}", api_bulk_status, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CDC,
+     "bulk export status"},
+    {"DELETE", "/fhir/bulkstatus/{job}", api_bulk_cancel,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CDC,
+     "bulk export cancel"},
+    {"GET", "/fhir/bulkfiles/{job}/{type}/{seq}", api_bulk_file,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CDC,
+     "bulk export file"},
+    /* ---- end of Bulk Data ---- */
+
+    /* ---- FHIR batch/transaction Bundles and $everything (issue 3) ---- */
+    /* The route admits every role that writes some type; each entry is
+     * checked against its type's write_roles (src/fhir/bundle.c). */
+    {"POST", "/fhir", api_fhir_bundle, ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR |
+         RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "batch/transaction"},
+    {"GET", "/fhir/Patient/{id}/$everything", api_patient_everything,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "Patient $everything"},
+    /* ---- end of Bundles and $everything ---- */
+
+    /* ---- master patient index (issue 3, item 2: src/registry/api_mpi.c) */
+    /* Before the Patient routes (literal /fhir/Patient/$match).  Merge and
+     * unmerge: the MPI steward (admin); the queue is read by admin and
+     * cdc; $match audits every resident it shows. */
+    {"POST", "/fhir/Patient/$match", api_patient_match,
+     ROUTE_AUTH | ROUTE_AUDIT | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_CDC,
+     "Patient $match"},
+    {"GET", "/api/v1/mpi/reviews", api_mpi_review_list,
+     ROUTE_AUTH | ROUTE_AUDIT, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "MPI review queue"},
+    {"POST", "/api/v1/mpi/reviews/{id}/merge", api_mpi_review_merge,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN,
+     "MPI review: merge"},
+    {"POST", "/api/v1/mpi/reviews/{id}/separate", api_mpi_review_separate,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN,
+     "MPI review: keep separate"},
+    {"POST", "/api/v1/mpi/merge", api_mpi_merge,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN, "MPI merge"},
+    {"GET", "/api/v1/mpi/merges", api_mpi_merge_list, ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC, "MPI merge history"},
+    {"POST", "/api/v1/mpi/merges/{id}/undo", api_mpi_merge_undo,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN, "MPI unmerge"},
+    /* ---- end of master patient index ---- */
+
+    /* ---- FHIR Patient (issue 3, item 1: src/registry/patient.c) ---- */
+    /* Literal paths under /fhir/Patient/ ($match ...) must come before
+     * these: GET /fhir/Patient/{id} would take them. */
+    {"GET", "/fhir/Patient", api_patient_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search Patient"},
+    {"POST", "/fhir/Patient", api_patient_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR |
+         RHIS_ROLE_INTEGRATOR,
+     "create Patient"},
+    {"GET", "/fhir/Patient/{id}", api_patient_read, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read Patient"},
+    {"PUT", "/fhir/Patient/{id}", api_patient_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR |
+         RHIS_ROLE_INTEGRATOR,
+     "update Patient"},
+    {"DELETE", "/fhir/Patient/{id}", api_patient_delete,
+     ROUTE_AUTH | ROUTE_WRITE,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR |
+         RHIS_ROLE_INTEGRATOR,
+     "delete Patient"},
+    {"GET", "/fhir/Patient/{id}/_history", api_patient_history, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history of Patient"},
+    {"GET", "/fhir/Patient/{id}/_history/{vid}", api_patient_vread,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread Patient"},
+    /* ---- end of Patient ---- */
+
+    /* ---- access to records (issue 3, item 6: src/ehr/consent.c,
+     * src/ehr/api_access.c).  Consent reads are then confined by the
+     * record rules (src/ehr/access.c); only the resident and admins
+     * withdraw a consent by deleting it. ---- */
+    {"GET", "/fhir/Consent", api_consent_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search Consent"},
+    {"POST", "/fhir/Consent", api_consent_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR |
+         RHIS_ROLE_RESIDENT,
+     "create Consent"},
+    {"GET", "/fhir/Consent/{id}", api_consent_read, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read Consent"},
+    {"PUT", "/fhir/Consent/{id}", api_consent_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR |
+         RHIS_ROLE_RESIDENT,
+     "update Consent"},
+    {"DELETE", "/fhir/Consent/{id}", api_consent_delete,
+     ROUTE_AUTH | ROUTE_WRITE, RHIS_ROLE_ADMIN | RHIS_ROLE_RESIDENT,
+     "delete Consent"},
+    {"GET", "/fhir/Consent/{id}/_history", api_consent_history, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history Consent"},
+    {"GET", "/fhir/Consent/{id}/_history/{vid}", api_consent_vread, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread Consent"},
+    {"GET", "/api/v1/break-glass", api_break_glass_list,
+     ROUTE_AUTH | ROUTE_AUDIT, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "break-glass reads to review"},
+    {"POST", "/api/v1/break-glass/{id}/review", api_break_glass_review,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "review a break-glass read"},
+    {"GET", "/api/v1/me/access-log", api_me_access_log, ROUTE_AUTH,
+     RHIS_ROLE_RESIDENT, "who read my record"},
+    {"GET", "/api/v1/patients/{id}/access-log", api_patient_access_log,
+     ROUTE_AUTH | ROUTE_AUDIT, RHIS_ROLE_ADMIN, "access log of a record"},
+    /* ---- end of access to records ---- */
+
+    /* ---- health record resources (issue 3, item 3: src/ehr/encounter.c,
+     * condition.c, observation.c, immunization.c, document.c).  Each
+     * handler runs the generic store (src/fhir/rest.c) with its type;
+     * record access rules apply inside. ---- */
+    {"GET", "/fhir/Encounter", api_encounter_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search Encounter"},
+    {"POST", "/fhir/Encounter", api_encounter_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "create Encounter"},
+    {"GET", "/fhir/Encounter/{id}", api_encounter_read, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read Encounter"},
+    {"PUT", "/fhir/Encounter/{id}", api_encounter_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "update Encounter"},
+    {"DELETE", "/fhir/Encounter/{id}", api_encounter_delete,
+     ROUTE_AUTH | ROUTE_WRITE,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "delete Encounter"},
+    {"GET", "/fhir/Encounter/{id}/_history", api_encounter_history, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history of Encounter"},
+    {"GET", "/fhir/Encounter/{id}/_history/{vid}", api_encounter_vread,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread Encounter"},
+    {"GET", "/fhir/Condition", api_condition_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search Condition"},
+    {"POST", "/fhir/Condition", api_condition_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "create Condition"},
+    {"GET", "/fhir/Condition/{id}", api_condition_read, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read Condition"},
+    {"PUT", "/fhir/Condition/{id}", api_condition_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "update Condition"},
+    {"DELETE", "/fhir/Condition/{id}", api_condition_delete,
+     ROUTE_AUTH | ROUTE_WRITE,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "delete Condition"},
+    {"GET", "/fhir/Condition/{id}/_history", api_condition_history, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history of Condition"},
+    {"GET", "/fhir/Condition/{id}/_history/{vid}", api_condition_vread,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread Condition"},
+    {"GET", "/fhir/Observation", api_observation_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search Observation"},
+    {"POST", "/fhir/Observation", api_observation_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "create Observation"},
+    {"GET", "/fhir/Observation/{id}", api_observation_read, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read Observation"},
+    {"PUT", "/fhir/Observation/{id}", api_observation_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "update Observation"},
+    {"DELETE", "/fhir/Observation/{id}", api_observation_delete,
+     ROUTE_AUTH | ROUTE_WRITE,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "delete Observation"},
+    {"GET", "/fhir/Observation/{id}/_history", api_observation_history,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history of Observation"},
+    {"GET", "/fhir/Observation/{id}/_history/{vid}", api_observation_vread,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread Observation"},
+    {"GET", "/fhir/Immunization", api_immunization_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search Immunization"},
+    {"POST", "/fhir/Immunization", api_immunization_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "create Immunization"},
+    {"GET", "/fhir/Immunization/{id}", api_immunization_read, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read Immunization"},
+    {"PUT", "/fhir/Immunization/{id}", api_immunization_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "update Immunization"},
+    {"DELETE", "/fhir/Immunization/{id}", api_immunization_delete,
+     ROUTE_AUTH | ROUTE_WRITE,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "delete Immunization"},
+    {"GET", "/fhir/Immunization/{id}/_history", api_immunization_history,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history of Immunization"},
+    {"GET", "/fhir/Immunization/{id}/_history/{vid}", api_immunization_vread,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread Immunization"},
+    {"GET", "/fhir/DocumentReference", api_documentreference_search, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "search DocumentReference"},
+    {"POST", "/fhir/DocumentReference", api_documentreference_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "create DocumentReference"},
+    {"GET", "/fhir/DocumentReference/{id}", api_documentreference_read,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "read DocumentReference"},
+    {"PUT", "/fhir/DocumentReference/{id}", api_documentreference_update,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "update DocumentReference"},
+    {"DELETE", "/fhir/DocumentReference/{id}", api_documentreference_delete,
+     ROUTE_AUTH | ROUTE_WRITE,
+     RHIS_ROLE_CLINICIAN | RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "delete DocumentReference"},
+    {"GET", "/fhir/DocumentReference/{id}/_history",
+     api_documentreference_history, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "history of DocumentReference"},
+    {"GET", "/fhir/DocumentReference/{id}/_history/{vid}",
+     api_documentreference_vread, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
+     "vread DocumentReference"},
+    /* ---- end of health record resources ---- */
+
     {"GET", "/", api_static, ROUTE_STATIC, 0, "web UI"},
     {"GET", "/{*path}", api_static, ROUTE_STATIC, 0, "web UI files"},
 };

@@ -34,6 +34,7 @@
 
 #include "rhis/audit.h"
 #include "rhis/http.h"
+#include "rhis/mpi.h"
 #include "rhis/json.h"
 #include "rhis/log.h"
 #include "server_int.h"
@@ -977,6 +978,16 @@ rhis_server_new(rhis_server **out,
     if (rc != RHIS_OK) {
         rhis_server_free(srv);
         return rc;
+    }
+    /* load the master patient index now, not on the first request */
+    rhis_db *db;
+    if (rhis_db_pool_get(srv->pool, 5000, &db) == RHIS_OK) {
+        rhis_mpi_index *ix;
+        if (rhis_mpi_global(db, &ix) != RHIS_OK)
+            rhis_log(RHIS_LOG_WARN,
+                     "msg=\"master patient index not loaded; it loads on "
+                     "first use\"");
+        rhis_db_pool_put(srv->pool, db);
     }
     *out = srv;
     return RHIS_OK;

@@ -48,9 +48,6 @@
 #include "rhis/patient.h"
 #include "rhis/pinyin.h"
 
-/* The index hook is referenced weakly, like the types of the store
- * (src/fhir/types.c), so this module builds and is tested on its own. */
-#pragma weak rhis_mpi_note_patient
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1671,7 +1668,7 @@ patient_store(rhis_fhir_ctx *c,
     pt->row.id = *id;
     pt->row.version = version;
     pt->row.updated_ms = c->now_ms;
-    if (rhis_mpi_note_patient != NULL) {
+    {
         rc = rhis_mpi_note_patient(c, &pt->row);
         if (rc != RHIS_OK)
             return rc;
