@@ -13,8 +13,9 @@ Usage: run.py --rhis BUILD/rhis [--engine sqlite|postgres] [--keep]
               [CASE ...]   (CASE: a glob or part of a case file name)
 PostgreSQL: RHIS_TEST_PG_URL=postgresql://user@host:port/db names a server
 where the script may create and drop a database; unset -> exit 77 (skip).
-RHIS_API_DUMP_DIR=DIR saves every application/fhir+json response body of
-the cases as DIR/CASE.STEP.json (tests/fhir-schema validates them).
+RHIS_API_DUMP_DIR=DIR saves every application/fhir+json (+ndjson) response
+body of the cases as DIR/CASE.STEP.json (.ndjson); tests/fhir-schema
+validates them.
 Last line: "N passed, N failed"; exit status 1 on any failure.
 """
 import argparse
@@ -644,11 +645,14 @@ def check_common(r):
 
 def dump_fhir(r, name):
     """With RHIS_API_DUMP_DIR set, saves a FHIR JSON body as NAME.json there
-    (tests/fhir-schema validates every one against the R4 JSON schema)."""
+    (NDJSON as NAME.ndjson); tests/fhir-schema validates every resource
+    against the R4 JSON schema."""
     out = os.environ.get("RHIS_API_DUMP_DIR")
     ctype = (r.header("Content-Type") or "").split(";")[0].strip().lower()
-    if out and r.body and ctype == "application/fhir+json":
-        with open(os.path.join(out, name + ".json"), "wb") as f:
+    ext = {"application/fhir+json": ".json",
+           "application/fhir+ndjson": ".ndjson"}.get(ctype)
+    if out and r.body and ext:
+        with open(os.path.join(out, name + ext), "wb") as f:
             f.write(r.body)
 
 
