@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/patient.sh [all|read|search|create|profile] - Patient benchmarks of issue 3.
+# bench/patient.sh [all|read|search|create|profile|profile-create] - Patient benchmarks of issue 3.
 #
 # Builds a Release rhis in build-bench, creates a throw-away SQLite database
 # with N synthetic residents (bench/gen_patients.py, loaded with rhis
@@ -13,7 +13,9 @@
 #           the disk's durable commit ceiling measured by bench/commit_ceiling
 #           on the same file system (target >= 80 %)
 #   profile perf record -g on the server during Patient reads
+#           (profile-create: during creates)
 # Environment: N, BUILD_DIR, PORT (18391), DURATION (10), KEEP=1, NO_BUILD=1,
+# REUSE=DIR (a kept run's directory: no generation or import), SEARCH_CONNS (64),
 # DB=postgresql://... to run on PostgreSQL instead (must be empty).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,31 +35,41 @@ fi
 rhis=$build/rhis
 cc -O2 -o "$build/commit_ceiling" "$root/bench/commit_ceiling.c" -lsqlite3
 
-work=$(mktemp -d /var/tmp/rhis-bench.XXXXXX)
+# REUSE=DIR: a directory kept (KEEP=1) by an earlier run with the same N;
+# its database, ID list and password are used again, nothing is imported.
+work=${REUSE:-$(mktemp -d /var/tmp/rhis-bench.XXXXXX)}
 server_pid=
 cleanup() {
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi
+    if [ -z "${KEEP:-}" ] && [ -z "${REUSE:-}" ]; then rm -rf "$work"
+    else echo "kept $work"; fi
 }
 trap cleanup EXIT
 
 db=${DB:-sqlite:$work/rhis.db}
-password="Bench-$(date +%s)-Pw"
-printf '%s' "$password" >"$work/admin.pw"
-"$rhis" init --db "$db" --data-dir "$root/data" \
-    --admin-password-file "$work/admin.pw" >/dev/null
-
 echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
-echo "# generating $n residents"
-IDS_OUT=$work/ids.txt python3 "$root/bench/gen_patients.py" "$n" 7 >"$work/patients.ndjson"
-t0=$(date +%s.%N)
-"$rhis" import --db "$db" "$work/patients.ndjson" 2>"$work/import.err" >/dev/null
-t1=$(date +%s.%N)
-awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {
-    printf "import: %d residents in %.1f s (%.0f/s)\n", n, b - a, n / (b - a) }'
+if [ -n "${REUSE:-}" ]; then
+    password=$(cat "$work/admin.pw")
+    n=$(wc -l <"$work/ids.txt")
+    echo "# reusing $work ($n residents)"
+else
+    password="Bench-$(date +%s)-Pw"
+    printf '%s' "$password" >"$work/admin.pw"
+    "$rhis" init --db "$db" --data-dir "$root/data" \
+        --admin-password-file "$work/admin.pw" >/dev/null
+    echo "# generating $n residents"
+    IDS_OUT=$work/ids.txt python3 "$root/bench/gen_patients.py" "$n" 7 \
+        >"$work/patients.ndjson"
+    t0=$(date +%s.%N)
+    "$rhis" import --db "$db" "$work/patients.ndjson" \
+        2>"$work/import.err" >/dev/null
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {
+        printf "import: %d residents in %.1f s (%.0f/s)\n", n, b - a, n / (b - a) }'
+fi
 
 mkdir -p "$work/web"
 "$rhis" serve --db "$db" --listen "127.0.0.1:$port" --access-log 0 \
@@ -89,10 +101,10 @@ run_search() {
     echo "## GET /fhir/Patient?identifier=... (random existing IDs)"
     shuf -n 20000 --random-source=<(yes) "$work/ids.txt" >"$work/sample.txt"
     for round in 1 2; do
-        IDS_FILE=$work/sample.txt wrk -t2 -c64 -d"${duration}s" --latency \
+        IDS_FILE=$work/sample.txt wrk -t2 -c"${SEARCH_CONNS:-64}" -d"${duration}s" --latency \
             -s "$root/bench/identifier.lua" "$BASE_URL" |
             awk -v r="$round" '/^RESULT/ { print "search round " r ": " $0 }'
-        wrk -t2 -c64 -d"${duration}s" --latency -s "$root/bench/report.lua" \
+        wrk -t2 -c"${SEARCH_CONNS:-64}" -d"${duration}s" --latency -s "$root/bench/report.lua" \
             "$BASE_URL/fhir/Patient/$pid" |
             awk -v r="$round" '/^RESULT/ { print "read   round " r ": " $0 }'
     done
@@ -110,10 +122,13 @@ run_create() {
     curl -sf "$BASE_URL/metrics" | grep -E '^rhis_(commit_groups|group_writes)_total'
 }
 
-run_profile() {
-    echo "## perf record -g during GET /fhir/Patient/$pid"
-    wrk -t2 -c64 -d"$((duration + 2))s" -s "$root/bench/report.lua" \
-        "$BASE_URL/fhir/Patient/$pid" >/dev/null &
+run_profile() { # run_profile [create]
+    local script=$root/bench/report.lua url=$BASE_URL/fhir/Patient/$pid
+    if [ "${1:-}" = create ]; then
+        script=$root/bench/create.lua url=$BASE_URL
+    fi
+    echo "## perf record -g during ${1:-read}"
+    wrk -t2 -c64 -d"$((duration + 2))s" -s "$script" "$url" >/dev/null &
     local wrk_pid=$!
     sleep 1
     perf record -g -F 999 -p "$server_pid" -o "$work/perf.data" \
@@ -126,6 +141,7 @@ run_profile() {
 case $mode in
 read) run_read ;;
 profile) run_profile ;;
+profile-create) run_profile create ;;
 search) run_search ;;
 create) run_create ;;
 all) run_read; run_search; run_create ;;

@@ -528,11 +528,12 @@ rhis_fhir_search_type(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
         (rc = wants_include(&c, t, &include)) != RHIS_OK ||
         (rc = rhis_ehr_search_scope(&c, t, &w, &scope_pid)) != RHIS_OK)
         return ctx_error(&c, rc, "search");
-    int64_t total = 0;
-    rc = rhis_sql_where_count(c.db, &w, t->from, &total);
-    if (rc != RHIS_OK)
-        return rhis_req_errorf(req, rc, "cannot search %s", t->name);
-    json_object *b = rhis_fhir_bundle_new(req, &s, total);
+    /* the page first: when it is not full, its size is the total and the
+     * COUNT query is not needed (the common identifier look-up) */
+    int64_t total = -1;
+    json_object *page = json_object_new_array();
+    int64_t *pids = NULL;
+    int npids = 0;
     if (!s.summary_count && s.count > 0) {
         const char *sql =
             rhis_sql_cat(req->arena, "SELECT v.json, ",
@@ -541,18 +542,17 @@ rhis_fhir_search_type(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
         rhis_stmt *st = NULL;
         rc =
             rhis_sql_where_select(c.db, &w, sql, order, s.count, s.offset, &st);
-        int ok = rc == RHIS_OK;
-        int64_t *pids =
-            rhis_arena_alloc(req->arena, sizeof(int64_t) * (size_t)s.count);
-        int npids = 0;
+        int ok = rc == RHIS_OK, nrows = 0;
+        pids = rhis_arena_alloc(req->arena, sizeof(int64_t) * (size_t)s.count);
         while (ok && (rc = rhis_db_step(st)) == RHIS_ROW) {
+            nrows++;
             json_object *r = parse_stored(rhis_db_column_text(st, 0));
             int64_t pid = rhis_db_column_int64(st, 1);
             if (r == NULL)
                 continue;
             if (t->redact != NULL)
                 t->redact(&c, r);
-            rhis_fhir_bundle_add(req, b, r, t->name);
+            json_object_array_add(page, r);
             int seen = 0;
             for (int i = 0; i < npids && !seen; i++)
                 seen = pids[i] == pid;
@@ -561,12 +561,26 @@ rhis_fhir_search_type(rhis_req *req, rhis_resp *resp, const rhis_fhir_type *t)
         }
         rhis_db_finalize(st);
         if (rc != RHIS_DONE) {
-            json_object_put(b);
+            json_object_put(page);
             return rhis_req_errorf(req, RHIS_EIO, "cannot search %s", t->name);
         }
-        for (int i = 0; include && i < npids; i++)
-            add_include(&c, b, pids[i]);
+        if (nrows < s.count && (nrows > 0 || s.offset == 0))
+            total = s.offset + nrows;
     }
+    if (total < 0 &&
+        (rc = rhis_sql_where_count(c.db, &w, t->from, &total)) != RHIS_OK) {
+        json_object_put(page);
+        return rhis_req_errorf(req, rc, "cannot search %s", t->name);
+    }
+    json_object *b = rhis_fhir_bundle_new(req, &s, total);
+    size_t n = json_object_array_length(page);
+    for (size_t i = 0; i < n; i++)
+        rhis_fhir_bundle_add(
+            req, b, json_object_get(json_object_array_get_idx(page, i)),
+            t->name);
+    json_object_put(page);
+    for (int i = 0; include && i < npids; i++)
+        add_include(&c, b, pids[i]);
     rc = rhis_ehr_audit_read(&c, "search", t->name, 0, scope_pid);
     if (rc != RHIS_OK) {
         json_object_put(b);
