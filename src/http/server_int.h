@@ -54,6 +54,9 @@ struct rhis_server {
     work_item *ghead, *gtail;
     int gqueued, gstop, gstarted;
     pthread_t gwriter;
+    pthread_t checkpointer; /* SQLite: WAL checkpoints off the writer */
+    pthread_cond_t ckcv;    /* its own: gcv wakes the writer only */
+    int ckstarted;
     _Atomic uint64_t groups, group_writes;
     /* login rate limits */
     pthread_mutex_t rl_mu;
