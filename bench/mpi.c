@@ -953,7 +953,7 @@ main(int argc, char **argv)
         q[nres + i].truth = 0;
         if (i % 2 == 1) {
             const person *r = &pp[(int64_t)(unif(&qrng) * (double)n)];
-            int yr = atoi(r->birth) + 20 + below(&qrng, 16);
+            int yr = (int)strtol(r->birth, NULL, 10) + 20 + below(&qrng, 16);
             if (yr > 2025)
                 yr = 2025;
             char sur[8];

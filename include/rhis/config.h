@@ -19,8 +19,8 @@ typedef struct rhis_config {
     char listen[128];
     char web_root[512];
     char data_dir[512];
-    int threads; /* request threads */
-    int db_pool; /* database connections */
+    int threads;      /* request threads */
+    int db_pool;      /* database connections */
     int group_commit; /* writes share durable commits (max group size) */
     int max_connections;
     int per_ip_connections;

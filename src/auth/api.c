@@ -189,10 +189,9 @@ api_me(rhis_req *req, rhis_resp *resp)
                                : NULL);
     json_object_object_add(o, "scope_area_name", NULL);
     /* a resident's own record (Patient id), for the UI */
-    json_object_object_add(o, "patient_id",
-                           p->patient_id != 0
-                               ? json_object_new_int64(p->patient_id)
-                               : NULL);
+    json_object_object_add(
+        o, "patient_id",
+        p->patient_id != 0 ? json_object_new_int64(p->patient_id) : NULL);
     rhis_db *db;
     if (scope[0] != '\0' && rhis_req_db(req, &db) == RHIS_OK) {
         rhis_stmt *st;

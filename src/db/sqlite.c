@@ -94,7 +94,7 @@ typedef struct sq_stmt {
     struct rhis_stmt base;
     sqlite3_stmt *h;
     int done;
-    int gate; /* holds the database's gate until the statement ends */
+    int gate;         /* holds the database's gate until the statement ends */
     cache_slot *slot; /* NULL when not cached */
 } sq_stmt;
 

@@ -177,8 +177,7 @@ static const rhis_route routes[] = {
      RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
          RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
      "history of Patient"},
-    {"GET", "/fhir/Patient/{id}/_history/{vid}", api_patient_vread,
-     ROUTE_AUTH,
+    {"GET", "/fhir/Patient/{id}/_history/{vid}", api_patient_vread, ROUTE_AUTH,
      RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
          RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR | RHIS_ROLE_RESIDENT,
      "vread Patient"},
