@@ -19,6 +19,7 @@
 #define RHIS_EHR_INT_H
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1155,6 +1156,34 @@ typedef struct ehr_vaccine {
     const char *name_en;
     int doses; /* doses in the programme's schedule */
 } ehr_vaccine;
+
+/*
+ * A reference table (src/ehr/reftable.c): data/<file>, a CSV whose header
+ * is exactly `header` (ncols fields), each row turned into a record of
+ * rowsize bytes by fill (strings copied into a; 0 for a bad row, reported
+ * with row_rule).  Every record's first member is its code (const char *).
+ * Read once, on first use, under lock; kept for the life of the process.
+ */
+typedef struct ehr_reftable {
+    const char *file;
+    const char *what; /* "LOINC", for messages */
+    const char *header;
+    int ncols;
+    size_t rowsize;
+    int (*fill)(void *row, char **f, rhis_arena *a);
+    const char *row_rule;
+    pthread_mutex_t lock;
+    void *rows;
+    size_t n;
+    rhis_arena *strings;
+} ehr_reftable;
+
+/* Looks code up in t (loading it first if needed); *out NULL if unknown.
+ * RHIS_EIO (recorded, and logged) if the table cannot be read. */
+rhis_status rhis_ehr_reftable_find(rhis_fhir_ctx *c,
+                                   ehr_reftable *t,
+                                   const char *code,
+                                   const void **out);
 
 /*
  * Looks code up in the LOINC table, loading it on first use from the data

@@ -13,100 +13,47 @@
  * 版） and its abbreviations (HepB, BCG, IPV, bOPV, DTaP, DT, MMR, JE-L,
  * JE-I, MPSV-A, MPSV-AC, HepA-L, HepA-I); it is read once, on first use.
  */
-#include <pthread.h>
-
 #include "ehr_int.h"
 #include "rhis/csv.h"
 #include "rhis/handlers.h"
-#include "rhis/log.h"
 
 /* ---- the vaccine table ---- */
 
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static ehr_vaccine *vaccine_rows;
-static rhis_arena *vaccine_strings;
-static size_t vaccine_n;
-
-static rhis_status
-load_vaccines(const char *dir, char *err, size_t errlen)
+static int
+fill_vaccine(void *row, char **f, rhis_arena *a)
 {
-    char path[600];
-    rhis_csv csv;
-    char **f;
-    (void)snprintf(path, sizeof(path), "%s/vaccines-cn.csv", dir);
-    rhis_status rc = rhis_csv_open(&csv, path, err, errlen);
-    if (rc != RHIS_OK)
-        return rc;
-    int nf = rhis_csv_next(&csv, &f);
-    if (nf != 4 || strcmp(f[0], "code") != 0 || strcmp(f[3], "doses") != 0) {
-        (void)snprintf(err, errlen,
-                       "%s: header must be code,name_zh,name_en,doses", path);
-        rhis_csv_close(&csv);
-        return RHIS_EINVAL;
-    }
-    size_t cap = 32, n = 0;
-    ehr_vaccine *rows = rhis_xcalloc(cap, sizeof(*rows));
-    rhis_arena *a = rhis_arena_new(); /* the rows' strings */
-    while ((nf = rhis_csv_next(&csv, &f)) > 0) {
-        int doses = nf == 4 ? rhis_parse_int(f[3]) : -1;
-        if (nf != 4 || f[0][0] == '\0' || !ehr_is_code(f[0]) ||
-            f[1][0] == '\0' || doses < 1 || doses > 10) {
-            (void)snprintf(err, errlen,
-                           "%s:%ld: bad row (code, names, doses 1-10)", path,
-                           csv.line);
-            rc = RHIS_EINVAL;
-            break;
-        }
-        if (n == cap) {
-            cap *= 2;
-            rows = rhis_xrealloc(rows, cap * sizeof(*rows));
-        }
-        rows[n].code = rhis_arena_strdup(a, f[0]);
-        rows[n].name_zh = rhis_arena_strdup(a, f[1]);
-        rows[n].name_en = rhis_arena_strdup(a, f[2]);
-        rows[n].doses = doses;
-        n++;
-    }
-    if (nf < 0 && rc == RHIS_OK) {
-        (void)snprintf(err, errlen, "%s:%ld: malformed CSV", path, csv.line);
-        rc = RHIS_EINVAL;
-    }
-    rhis_csv_close(&csv);
-    if (rc != RHIS_OK) {
-        rhis_free(rows);
-        rhis_arena_free(a);
-        return rc;
-    }
-    vaccine_rows = rows; /* kept for the life of the process */
-    vaccine_strings = a;
-    vaccine_n = n;
-    return RHIS_OK;
+    ehr_vaccine *v = row;
+    int doses = rhis_parse_int(f[3]);
+    if (f[0][0] == '\0' || !ehr_is_code(f[0]) || f[1][0] == '\0' || doses < 1 ||
+        doses > 10)
+        return 0;
+    v->code = rhis_arena_strdup(a, f[0]);
+    v->name_zh = rhis_arena_strdup(a, f[1]);
+    v->name_en = rhis_arena_strdup(a, f[2]);
+    v->doses = doses;
+    return 1;
 }
+
+static ehr_reftable vaccines = {
+    .file = "vaccines-cn.csv",
+    .what = "vaccine",
+    .header = "code,name_zh,name_en,doses",
+    .ncols = 4,
+    .rowsize = sizeof(ehr_vaccine),
+    .fill = fill_vaccine,
+    .row_rule = "code, names, doses 1-10",
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 rhis_status
 rhis_ehr_vaccine_find(rhis_fhir_ctx *c,
                       const char *code,
                       const ehr_vaccine **out)
 {
-    char err[700];
-    rhis_status rc = RHIS_OK;
-    *out = NULL;
-    pthread_mutex_lock(&table_lock);
-    if (vaccine_rows == NULL)
-        rc = load_vaccines(rhis_ehr_data_dir(c), err, sizeof(err));
-    pthread_mutex_unlock(&table_lock);
-    if (rc != RHIS_OK) {
-        rhis_log(RHIS_LOG_ERR, "ehr: cannot load the vaccine table: %s", err);
-        return rhis_fhir_fail(c, RHIS_EIO, NULL,
-                              "the vaccine reference table cannot be read "
-                              "(see the server log)");
-    }
-    for (size_t i = 0; code != NULL && i < vaccine_n; i++)
-        if (strcmp(vaccine_rows[i].code, code) == 0) {
-            *out = &vaccine_rows[i];
-            break;
-        }
-    return RHIS_OK;
+    const void *row;
+    rhis_status rc = rhis_ehr_reftable_find(c, &vaccines, code, &row);
+    *out = row;
+    return rc;
 }
 
 /* ---- validation ---- */

@@ -14,23 +14,15 @@
  * names, allowed UCUM units) is read once, on first use, from the data
  * directory; a code in it must carry one of its units.
  */
-#include <pthread.h>
 
 #include "ehr_int.h"
-#include "rhis/csv.h"
 #include "rhis/handlers.h"
-#include "rhis/log.h"
 
 #define LOINC_BP       "85354-9"
 #define LOINC_SYSTOLIC "8480-6"
 #define LOINC_DIASTOL  "8462-4"
 
 /* ---- reference tables ---- */
-
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static ehr_loinc *loinc_rows;
-static rhis_arena *loinc_strings;
-static size_t loinc_n;
 
 const char *
 rhis_ehr_data_dir(const rhis_fhir_ctx *c)
@@ -63,89 +55,42 @@ rhis_ehr_loinc_valid(const char *code)
     return (10 - sum % 10) % 10 == code[n + 1] - '0';
 }
 
-static rhis_status
-load_loinc(const char *dir, char *err, size_t errlen)
+static int
+fill_loinc(void *row, char **f, rhis_arena *a)
 {
     static const char *const kinds[] = {"panel", "vital", "lab", "document",
                                         NULL};
-    char path[600];
-    rhis_csv csv;
-    char **f;
-    (void)snprintf(path, sizeof(path), "%s/loinc-rhis.csv", dir);
-    rhis_status rc = rhis_csv_open(&csv, path, err, errlen);
-    if (rc != RHIS_OK)
-        return rc;
-    int nf = rhis_csv_next(&csv, &f);
-    if (nf != 6 || strcmp(f[0], "code") != 0 || strcmp(f[4], "units") != 0) {
-        (void)snprintf(err, errlen,
-                       "%s: header must be code,kind,name_zh,name_en,"
-                       "units,source",
-                       path);
-        rhis_csv_close(&csv);
-        return RHIS_EINVAL;
-    }
-    size_t cap = 64, n = 0;
-    ehr_loinc *rows = rhis_xcalloc(cap, sizeof(*rows));
-    rhis_arena *a = rhis_arena_new(); /* the rows' strings */
-    while ((nf = rhis_csv_next(&csv, &f)) > 0) {
-        if (nf != 6 || !rhis_ehr_loinc_valid(f[0]) || !ehr_in(f[1], kinds) ||
-            f[2][0] == '\0' || f[3][0] == '\0') {
-            (void)snprintf(err, errlen,
-                           "%s:%ld: bad row (code with check digit, "
-                           "kind panel/vital/lab/document, both names)",
-                           path, csv.line);
-            rc = RHIS_EINVAL;
-            break;
-        }
-        if (n == cap) {
-            cap *= 2;
-            rows = rhis_xrealloc(rows, cap * sizeof(*rows));
-        }
-        rows[n].code = rhis_arena_strdup(a, f[0]);
-        rows[n].kind = rhis_arena_strdup(a, f[1]);
-        rows[n].name_zh = rhis_arena_strdup(a, f[2]);
-        rows[n].name_en = rhis_arena_strdup(a, f[3]);
-        rows[n].units = rhis_arena_strdup(a, f[4]);
-        n++;
-    }
-    if (nf < 0 && rc == RHIS_OK) {
-        (void)snprintf(err, errlen, "%s:%ld: malformed CSV", path, csv.line);
-        rc = RHIS_EINVAL;
-    }
-    rhis_csv_close(&csv);
-    if (rc != RHIS_OK) {
-        rhis_free(rows);
-        rhis_arena_free(a);
-        return rc;
-    }
-    loinc_rows = rows; /* kept for the life of the process */
-    loinc_strings = a;
-    loinc_n = n;
-    return RHIS_OK;
+    ehr_loinc *l = row;
+    if (!rhis_ehr_loinc_valid(f[0]) || !ehr_in(f[1], kinds) ||
+        f[2][0] == '\0' || f[3][0] == '\0')
+        return 0;
+    l->code = rhis_arena_strdup(a, f[0]);
+    l->kind = rhis_arena_strdup(a, f[1]);
+    l->name_zh = rhis_arena_strdup(a, f[2]);
+    l->name_en = rhis_arena_strdup(a, f[3]);
+    l->units = rhis_arena_strdup(a, f[4]);
+    return 1;
 }
+
+static ehr_reftable loinc = {
+    .file = "loinc-rhis.csv",
+    .what = "LOINC",
+    .header = "code,kind,name_zh,name_en,units,source",
+    .ncols = 6,
+    .rowsize = sizeof(ehr_loinc),
+    .fill = fill_loinc,
+    .row_rule = "code with check digit, kind panel/vital/lab/document, "
+                "both names",
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 rhis_status
 rhis_ehr_loinc_find(rhis_fhir_ctx *c, const char *code, const ehr_loinc **out)
 {
-    char err[700];
-    rhis_status rc = RHIS_OK;
-    *out = NULL;
-    pthread_mutex_lock(&table_lock);
-    if (loinc_rows == NULL)
-        rc = load_loinc(rhis_ehr_data_dir(c), err, sizeof(err));
-    pthread_mutex_unlock(&table_lock);
-    if (rc != RHIS_OK) {
-        rhis_log(RHIS_LOG_ERR, "ehr: cannot load the LOINC table: %s", err);
-        return rhis_fhir_fail(c, RHIS_EIO, NULL,
-                              "the LOINC reference table cannot be read "
-                              "(see the server log)");
-    }
-    for (size_t i = 0; code != NULL && i < loinc_n; i++)
-        if (strcmp(loinc_rows[i].code, code) == 0) {
-            *out = &loinc_rows[i];
-            break;
-        }
-    return RHIS_OK;
+    const void *row;
+    rhis_status rc = rhis_ehr_reftable_find(c, &loinc, code, &row);
+    *out = row;
+    return rc;
 }
 
 /* ---- validation ---- */
