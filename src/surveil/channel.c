@@ -1,0 +1,290 @@
+/*
+ * channel.c - daily counts of the surveillance channels (多渠道监测):
+ * fever- and intestinal-clinic visits, school and kindergarten
+ * absenteeism by reason, pharmacy sales by drug class, public reports and
+ * lab positives, each for an area, an institution (or site) and a day.
+ *
+ * Why: the multi-point early warning (多点触发) compares these series per
+ * township; they arrive from systems RHIS does not control (school and
+ * pharmacy systems, LIS), so every count is checked at the door - area
+ * and institution exist, the count is not negative, the day is real and
+ * not in the future, the category is in the channel's vocabulary - and a
+ * resend of the same day replaces the earlier value instead of adding to
+ * it (pushes are idempotent).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rhis/registry.h"
+#include "surveil_int.h"
+
+static const char *const channel_names[] = {
+    NULL,       "fever_clinic",  "intestinal_clinic", "school_absence",
+    "pharmacy", "public_report", "lab_positive",
+};
+
+static const char *const school_reasons[] = {
+    "fever", "respiratory", "gi", "rash", "other", "unknown", NULL};
+static const char *const drug_classes[] = {"antipyretic", "antidiarrheal",
+                                           "cough_cold", "antiviral", NULL};
+static const char *const public_types[] = {"rumor", "cluster", "other", NULL};
+
+const char *
+rhis_channel_name(rhis_channel ch)
+{
+    if ((int)ch < RHIS_CH_FEVER || (int)ch > RHIS_CH_LAB)
+        return NULL;
+    return channel_names[ch];
+}
+
+rhis_channel
+rhis_channel_parse(const char *name)
+{
+    for (int i = RHIS_CH_FEVER; name != NULL && i <= RHIS_CH_LAB; i++)
+        if (strcmp(channel_names[i], name) == 0)
+            return (rhis_channel)i;
+    return (rhis_channel)0;
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+    for (int i = 0; list[i] != NULL; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+code_chars(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 31 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
+static rhis_status
+check_category(rhis_fhir_ctx *c, const rhis_channel_count *in)
+{
+    const char *cat = in->category;
+    const char *expr = "category";
+    switch (in->channel) {
+    case RHIS_CH_FEVER:
+    case RHIS_CH_INTESTINAL:
+        if (!code_chars(cat))
+            return rhis_fhir_fail(c, RHIS_EINVAL, expr,
+                                  "category of a clinic count is a syndrome "
+                                  "code of data/syndromes.csv or \"all\"");
+        return RHIS_OK;
+    case RHIS_CH_SCHOOL:
+        if (!in_list(cat, school_reasons))
+            return rhis_fhir_fail(c, RHIS_EINVAL, expr,
+                                  "category of school_absence must be fever, "
+                                  "respiratory, gi, rash, other or unknown");
+        return RHIS_OK;
+    case RHIS_CH_PHARMACY:
+        if (!in_list(cat, drug_classes))
+            return rhis_fhir_fail(c, RHIS_EINVAL, expr,
+                                  "category of pharmacy must be antipyretic, "
+                                  "antidiarrheal, cough_cold or antiviral");
+        return RHIS_OK;
+    case RHIS_CH_PUBLIC:
+        if (!in_list(cat, public_types))
+            return rhis_fhir_fail(c, RHIS_EINVAL, expr,
+                                  "category of public_report must be rumor, "
+                                  "cluster or other");
+        return RHIS_OK;
+    case RHIS_CH_LAB:
+        if (!code_chars(cat))
+            return rhis_fhir_fail(c, RHIS_EINVAL, expr,
+                                  "category of lab_positive is a pathogen "
+                                  "code: 1..31 letters, digits, '_', '-', "
+                                  "'.'");
+        return RHIS_OK;
+    }
+    return rhis_fhir_fail(c, RHIS_EINVAL, "channel",
+                          "channel must be fever_clinic, intestinal_clinic, "
+                          "school_absence, pharmacy, public_report or "
+                          "lab_positive");
+}
+
+/* Validation of one count, without writing. */
+static rhis_status
+check_count(rhis_fhir_ctx *c, const rhis_channel_count *in, int64_t *day_ms)
+{
+    if (rhis_channel_name(in->channel) == NULL)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "channel",
+                              "channel must be fever_clinic, "
+                              "intestinal_clinic, school_absence, pharmacy, "
+                              "public_report or lab_positive");
+    if (rhis_surv_day_ms(in->day, day_ms) != RHIS_OK)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "day",
+                              "day must be a real date YYYY-MM-DD");
+    if (*day_ms > c->now_ms + SURV_SKEW_MS)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "day",
+                              "day %s lies in the future", in->day);
+    if (*day_ms < c->now_ms - (int64_t)20 * 366 * SURV_DAY_MS)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "day",
+                              "day %s is more than 20 years ago", in->day);
+    if (in->count < 0)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "count",
+                              "count must not be negative");
+    if (in->count > 100000000)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "count",
+                              "count is implausibly large (over 10^8)");
+    if (in->denominator < 0)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "denominator",
+                              "denominator must not be negative");
+    if (in->denominator > 0 && in->count > in->denominator)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "count",
+                              "count (%lld) exceeds denominator (%lld)",
+                              (long long)in->count, (long long)in->denominator);
+    if (in->denominator > 0 && in->channel != RHIS_CH_SCHOOL)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "denominator",
+                              "denominator is only for school_absence "
+                              "(enrolled pupils)");
+    if (strlen(in->site) >= sizeof(in->site))
+        return rhis_fhir_fail(c, RHIS_EINVAL, "site", "site is too long");
+    if (check_category(c, in) != RHIS_OK)
+        return c->err_status;
+    if (surv_check_area(c, in->area_code, 0, "area_code") != RHIS_OK)
+        return c->err_status;
+    if (!surv_covers(c, in->area_code) &&
+        (c->user == NULL || c->user->scope_institution == 0))
+        return rhis_fhir_fail(c, RHIS_EFORBIDDEN, "area_code",
+                              "area %s lies outside your area scope",
+                              in->area_code);
+    if (in->institution_id == 0) {
+        /* schools and retail pharmacies are not health institutions of the
+         * registry: they are named by site */
+        if (in->channel != RHIS_CH_SCHOOL && in->channel != RHIS_CH_PUBLIC &&
+            in->channel != RHIS_CH_PHARMACY)
+            return rhis_fhir_fail(c, RHIS_EINVAL, "institution_id",
+                                  "institution_id is required for %s",
+                                  rhis_channel_name(in->channel));
+        if (in->site[0] == '\0' && in->channel != RHIS_CH_PUBLIC)
+            return rhis_fhir_fail(c, RHIS_EINVAL, "site",
+                                  "site (the school, kindergarten or "
+                                  "pharmacy) is required without "
+                                  "institution_id");
+        if (c->user != NULL && c->user->scope_institution != 0)
+            return rhis_fhir_fail(c, RHIS_EFORBIDDEN, "institution_id",
+                                  "you report for institution %lld: give "
+                                  "institution_id",
+                                  (long long)c->user->scope_institution);
+        return RHIS_OK;
+    }
+    char iarea[16];
+    if (surv_check_institution(c, in->institution_id, "institution_id",
+                               iarea) != RHIS_OK)
+        return c->err_status;
+    /* the count's area is the institution's place or lies below it (a
+     * township health centre reports for its villages) */
+    size_t n = strlen(iarea);
+    if (strncmp(in->area_code, iarea, n) != 0 &&
+        strncmp(in->area_code, iarea, strlen(in->area_code)) != 0)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "area_code",
+                              "area_code %s does not contain and is not "
+                              "inside the area %s of institution %lld",
+                              in->area_code, iarea,
+                              (long long)in->institution_id);
+    return RHIS_OK;
+}
+
+/* Stores one checked count (UPDATE, else INSERT). */
+static rhis_status
+put_count(rhis_fhir_ctx *c,
+          const rhis_channel_count *in,
+          int64_t day_ms,
+          const char *source)
+{
+    char town[10], county[7];
+    (void)snprintf(town, sizeof(town), "%.9s", in->area_code);
+    (void)snprintf(county, sizeof(county), "%.6s", in->area_code);
+    const char *ch = rhis_channel_name(in->channel);
+    int64_t uid = c->user != NULL ? c->user->user_id : 0;
+    rhis_status rc = rhis_db_run(
+        c->db,
+        "UPDATE channel_count SET count = ?,"
+        " denominator = NULLIF(CAST(? AS BIGINT), 0), source = ?, updated_ms = "
+        "?,"
+        " user_id = NULLIF(CAST(? AS BIGINT), 0)"
+        " WHERE channel = ? AND area_code = ? AND COALESCE(institution_id, 0)"
+        " = ? AND site = ? AND day = ? AND category = ?",
+        "iisiississs", in->count, in->denominator, source, c->now_ms, uid, ch,
+        in->area_code, in->institution_id, in->site, in->day, in->category);
+    if (rc == RHIS_OK && rhis_db_changes(c->db) == 0)
+        rc = rhis_db_run(
+            c->db,
+            "INSERT INTO channel_count (channel, area_code, township_code,"
+            " county_code, institution_id, site, day, day_ms, category, count,"
+            " denominator, source, updated_ms, user_id)"
+            " VALUES (?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?, ?, ?, "
+            "NULLIF(CAST(? AS BIGINT), 0),"
+            " ?, ?, NULLIF(CAST(? AS BIGINT), 0))",
+            "ssssissisiisii", ch, in->area_code, town, county,
+            in->institution_id, in->site, in->day, day_ms, in->category,
+            in->count, in->denominator, source, c->now_ms, uid);
+    if (rc != RHIS_OK)
+        return rhis_fhir_fail(c, RHIS_EIO, NULL, "cannot store the count");
+    return RHIS_OK;
+}
+
+rhis_status
+surv_channel_put(rhis_fhir_ctx *c,
+                 const rhis_channel_count *in,
+                 const char *source)
+{
+    int64_t day_ms;
+    if (rhis_surv_day_ms(in->day, &day_ms) != RHIS_OK)
+        return rhis_fhir_fail(c, RHIS_EINVAL, "day", "bad day");
+    return put_count(c, in, day_ms, source);
+}
+
+rhis_status
+rhis_channel_add_batch(rhis_fhir_ctx *c,
+                       const rhis_channel_count *in,
+                       size_t n,
+                       size_t *n_done)
+{
+    *n_done = 0;
+    int own;
+    rhis_status rc = surv_tx_begin(c, &own);
+    if (rc != RHIS_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == RHIS_OK; i++) {
+        int64_t day_ms = 0;
+        rc = check_count(c, &in[i], &day_ms);
+        if (rc == RHIS_OK)
+            rc = put_count(c, &in[i], day_ms, "push");
+        if (rc != RHIS_OK && n > 1) {
+            /* name the item: counts[3].day */
+            char expr[sizeof(c->err_expr) + 40];
+            (void)snprintf(expr, sizeof(expr), "counts[%zu]%s%s", i,
+                           c->err_expr[0] != '\0' ? "." : "", c->err_expr);
+            char text[sizeof(c->err_text) + 40];
+            (void)snprintf(text, sizeof(text), "counts[%zu]: %s", i,
+                           c->err_text);
+            (void)rhis_fhir_fail(c, c->err_status, expr, "%s", text);
+            rc = c->err_status;
+        }
+    }
+    if (rc == RHIS_OK) {
+        char detail[64];
+        (void)snprintf(detail, sizeof(detail), "%zu counts", n);
+        rc = surv_audit(c, "C", "channel-ingest", "ChannelCount", 0, 0, detail);
+    }
+    rc = surv_tx_end(c, own, rc);
+    if (rc != RHIS_OK)
+        return c->err_status != RHIS_OK ? c->err_status : rc;
+    *n_done = n;
+    return RHIS_OK;
+}
+
+rhis_status
+rhis_channel_add(rhis_fhir_ctx *c, const rhis_channel_count *in)
+{
+    size_t done;
+    return rhis_channel_add_batch(c, in, 1, &done);
+}
