@@ -1,0 +1,104 @@
+#!/bin/bash
+# bench/demo.sh [county|province] - `rhis demo` generation and load time.
+#
+# Why: issue 4 asks for a county (220221, about 0.35 M residents, 7 years
+# of events) generated and loaded in < 60 s on SQLite, with events per
+# second and the share of time in generation vs storage, the province at
+# --scale 0.1 (and 1.0) on PostgreSQL with time and disk size, and the
+# resident set size of `rhis serve` on the county demo (< 200 MB).
+#
+#   county    (default) SQLite, 220221, scale SCALE (1), years 2019-2025;
+#             then `rhis serve` on the result: RSS after start and after
+#             a round of requests
+#   province  PostgreSQL (RHIS_TEST_PG_URL, else a throw-away cluster by
+#             tools/pg-test-cluster.sh), area 22 at SCALE (default 0.1)
+#
+# Environment: SCALE, AREA, BUILD_DIR (default build-bench), NO_BUILD=1,
+# KEEP=1 (keep the temp dir), SEED (1).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-county}
+build=${BUILD_DIR:-$root/build-bench}
+seed=${SEED:-1}
+
+if [ -z "${NO_BUILD:-}" ]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" -j2 --target rhis >/dev/null
+fi
+rhis=$build/rhis
+work=$(mktemp -d /tmp/rhis-bench-demo.XXXXXX)
+pgdir=
+pg_db=
+pg_url=
+server=
+cleanup() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    if [ -n "$pg_db" ]; then psql -q "$pg_url" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
+    if [ -n "$pgdir" ]; then "$root/tools/pg-test-cluster.sh" stop "$pgdir" >/dev/null 2>&1 || true; fi
+    if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi
+}
+trap cleanup EXIT
+printf 'Bench-Passw0rd!' >"$work/pw"
+
+if [ "$mode" = county ]; then
+    area=${AREA:-220221}
+    scale=${SCALE:-1}
+    url="sqlite:$work/demo.db"
+else
+    area=${AREA:-22}
+    scale=${SCALE:-0.1}
+    if [ -n "${RHIS_TEST_PG_URL:-}" ]; then
+        pg_url=$RHIS_TEST_PG_URL
+    else
+        pgdir=$work/pg
+        pg_url=$("$root/tools/pg-test-cluster.sh" start "$pgdir")
+    fi
+    pg_db="rhis_bench_demo_$$"
+    psql -q "$pg_url" -c "CREATE DATABASE $pg_db" >/dev/null
+    url="${pg_url%/*}/$pg_db"
+fi
+"$rhis" init --db "$url" --admin-password-file "$work/pw" \
+    --data-dir "$root/data" >/dev/null
+
+echo "rhis demo --area $area --years 2019-2025 --seed $seed --scale $scale ($mode)"
+start=$(date +%s.%N)
+/usr/bin/time -v "$rhis" demo --db "$url" --area "$area" --years 2019-2025 \
+    --seed "$seed" --scale "$scale" --data "$root/data" --no-progress \
+    2>"$work/demo.log"
+end=$(date +%s.%N)
+grep -v '^ts=' "$work/demo.log" | grep -v -E '^\s+(Command|User|System|Percent|Elapsed|Average|Major|Minor|Volun|Invol|Swaps|File|Socket|Signals|Page|Exit|Maximum)' || true
+rss_demo=$(awk '/Maximum resident set size/ {print $6}' "$work/demo.log")
+cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$work/demo.log")
+events=$(sed -n 's/.* \([0-9]*\) events in.*/\1/p' "$work/demo.log" | tail -1)
+resources=$(sed -n 's/.* \([0-9]*\) resources,.*/\1/p' "$work/demo.log" | tail -1)
+wall=$(echo "$end - $start" | bc)
+echo "RESULT demo mode=$mode area=$area scale=$scale wall_s=$wall resources=$resources events=$events resources_per_s=$(echo "$resources / $wall" | bc) cpu_s=$cpu max_rss_kb=$rss_demo load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+if [ "$mode" = county ]; then
+    du -b "$work"/demo.db* | awk '{s += $1} END {printf "RESULT disk bytes=%.0f (%.0f MiB)\n", s, s / 1048576}'
+    port=$((20000 + RANDOM % 10000))
+    "$rhis" serve --db "$url" --listen "127.0.0.1:$port" --data_dir "$root/data" \
+        >"$work/serve.log" 2>&1 &
+    server=$!
+    for _ in $(seq 50); do
+        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    rss0=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
+    tok=$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/login" \
+        -H 'Content-Type: application/json' \
+        -d '{"username":"admin","password":"Bench-Passw0rd!"}' |
+        sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' || true)
+    for q in "Patient?name=王&_count=50" "Patient?address-division=220221100001&_count=50" \
+        "Observation?code=69453-9&_count=50" "Encounter?_count=50"; do
+        for _ in 1 2 3; do
+            curl -fsS -o /dev/null -H "Authorization: Bearer $tok" \
+                "http://127.0.0.1:$port/fhir/$q" || true
+        done
+    done
+    rss1=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
+    hwm=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+    echo "RESULT serve rss_start_kb=$rss0 rss_after_kb=$rss1 peak_kb=$hwm (limit 204800)"
+else
+    psql -qAt "$url" -c "SELECT pg_database_size(current_database())" |
+        awk '{printf "RESULT disk bytes=%d (%.0f MiB)\n", $1, $1 / 1048576}'
+fi
