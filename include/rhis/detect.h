@@ -331,7 +331,9 @@ double rhis_detect_quantile7(double *x, size_t n, double p);
  *   reports upper/expected NA with alarm 0; we report the bound anyway
  *   and the column `enough` = 0.
  * - An all-zero baseline gives a tiny mean and a tiny positive bound, as
- *   in R: any count (with enough recent cases) alarms.
+ *   in R: any count (with enough recent cases) alarms.  With the Noufaily
+ *   preset (~240 zero points per fit) R's IRLS does not converge in 25
+ *   iterations, so those points are NA, as in R.
  * Columns: expected (mu0; exp(eta0) for nbPlugin/muan), score (R's, with
  * its link-scale subtraction for nbPlugin/muan), pvalue, phi, trend_coef
  * (NAN when the trend was dropped), enough (the limit54 rule, 0/1).
