@@ -5,6 +5,18 @@ dofile(os.getenv("BENCH_DIR") .. "/report.lua")
 -- wrk.format's headers argument replaces wrk.headers: set them here
 wrk.headers["Content-Type"] = "application/fhir+json"
 local n = 0
+-- each wrk thread runs its own Lua state with the same default seed: without
+-- a seed per thread, every thread created the same residents, so half of
+-- all creates were exact duplicates (each one a probable match queued for
+-- review in the master patient index)
+local threads = 0
+setup = function(thread)
+   threads = threads + 1
+   thread:set("thread_no", threads)
+end
+init = function(args)
+   math.randomseed(os.time() * 1000 + (thread_no or 0) * 7919)
+end
 -- realistic, varied names: the master patient index scores every create,
 -- and names that all sound alike would make every create a review case
 local surnames = { "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴",

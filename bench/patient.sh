@@ -77,7 +77,9 @@ mkdir -p "$work/web"
     2>"$work/serve.err" &
 server_pid=$!
 mkdir -p "$work/web"
-for _ in $(seq 1 100); do
+# the server loads the master patient index first (1 M residents: seconds,
+# more on a loaded machine)
+for _ in $(seq 1 1200); do
     curl -sf "$BASE_URL/healthz" >/dev/null 2>&1 && break
     sleep 0.1
 done

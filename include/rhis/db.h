@@ -82,6 +82,30 @@ rhis_status rhis_db_commit(rhis_db *db);
 void rhis_db_rollback(rhis_db *db);
 
 /*
+ * Deferred writes, for bulk loads (PostgreSQL; SQLite ignores them, its
+ * calls are local).  While on and inside a transaction, an INSERT, UPDATE
+ * or DELETE without RETURNING is sent in libpq pipeline mode and its step
+ * returns RHIS_DONE at once; the answers are read at the next statement
+ * that returns rows, exec, commit, rhis_db_changes or rhis_db_sync.  A
+ * deferred statement that failed makes that later call fail with its
+ * status and message (the transaction is aborted, as after any error on
+ * PostgreSQL): the caller cannot tell which statement failed, so it rolls
+ * back and redoes the work without deferral.  Turning it off syncs.
+ */
+rhis_status rhis_db_set_deferred(rhis_db *db, int on);
+/* True when writes are being deferred (on, and the driver supports it). */
+int rhis_db_deferred(const rhis_db *db);
+/* Waits for the deferred writes; their first failure, else RHIS_OK. */
+rhis_status rhis_db_sync(rhis_db *db);
+/*
+ * The next value of the identity column "id" of table, reserved ahead of
+ * the INSERT so a deferred INSERT needs no RETURNING (PostgreSQL: from
+ * the column's sequence, in blocks; values are never reused, gaps are
+ * possible).  RHIS_EUNSUPPORTED when writes are not deferred.
+ */
+rhis_status rhis_db_next_id(rhis_db *db, const char *table, int64_t *out);
+
+/*
  * Convenience: prepare sql and bind arguments described by types, one
  * character per '?': 'i' int64_t, 'd' double, 's' const char * (NULL binds
  * NULL), 'n' SQL NULL (no argument).  *out is the ready statement.

@@ -47,6 +47,12 @@
  */
 #define RHIS_MPI_LINK_THRESHOLD   20.0
 #define RHIS_MPI_REVIEW_THRESHOLD 12.0
+/*
+ * A pair reaches review only when the fields other than the name add at
+ * least this much weight: a shared name (even a rare one) with a shared
+ * birth year and nothing else is a namesake, not a case for review.
+ */
+#define RHIS_MPI_REVIEW_MIN_OTHER 2.0
 #define RHIS_MPI_THRESHOLD_MIN    (-60.0)
 #define RHIS_MPI_THRESHOLD_MAX    100.0
 
@@ -172,7 +178,8 @@ typedef enum rhis_mpi_grade {
     RHIS_MPI_CERTAIN,       /* equal valid ID numbers */
 } rhis_mpi_grade;
 
-/* The grade of c under the thresholds (link >= review). */
+/* The grade of c under the thresholds (link >= review); possible also
+ * needs RHIS_MPI_REVIEW_MIN_OTHER from the fields besides the name. */
 rhis_mpi_grade
 rhis_mpi_grade_of(const rhis_mpi_compare *c, double link, double review);
 /* "certain", "probable", "possible", "certainly-not"; NULL for NONE. */
@@ -224,12 +231,27 @@ typedef struct rhis_mpi_candidate {
 } rhis_mpi_candidate;
 
 /*
+ * Compares a and b as rhis_mpi_compare_persons does, with ix's weights and
+ * the name weight adjusted to how common b's name is in ix (see
+ * rhis_mpi_index_match).  Re-scoring a candidate of a match from its
+ * stored row must use this, not rhis_mpi_compare_persons.
+ */
+void rhis_mpi_index_compare(rhis_mpi_index *ix,
+                            const rhis_mpi_person *a,
+                            const rhis_mpi_person *b,
+                            rhis_mpi_compare *out);
+
+/*
  * Scores q against the residents sharing a blocking key with it (its ID
  * number; pinyin initials + birth date, also with day and month swapped;
  * full pinyin + birth year; phone; pinyin initials + village) and writes
  * the best at most max candidates to out, best first: certain, then by
  * total weight; certainly-not last.  Candidates below review are left out,
- * as is q->id.  Returns the number written.  Takes the read lock only.
+ * as is q->id.  The weight of an exact or pinyin name agreement is
+ * frequency-adjusted: u is the share of the index's residents with that
+ * name (pinyin), counted over at least 100 000, when that is above the
+ * weights' u - a common name weighs less.  Returns the number written.
+ * Takes the read lock only.
  */
 int rhis_mpi_index_match(rhis_mpi_index *ix,
                          const rhis_mpi_person *q,

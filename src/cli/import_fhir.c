@@ -19,6 +19,14 @@
  * batch with a bad line the next one starts careful.  The result is the
  * same as with a savepoint per line throughout.
  *
+ * Deferred writes: a fast batch also defers its writes
+ * (rhis_db_set_deferred; on PostgreSQL they go out pipelined, so a batch
+ * does not wait for the server once per statement).  Then a failure may
+ * surface at a later statement or at the end of the batch, without saying
+ * which line caused it, so in a fast batch any failure - a refusal or a
+ * database error - replays the batch carefully, without deferral, where
+ * each line's checks run before its writes and name the line.
+ *
  * Ids: every resource is created new and gets the server's id; an "id" in
  * the file is not kept.  References between lines of the same file
  * ("Patient/p1" where a Patient line had "id": "p1", or "urn:uuid:<id>")
@@ -366,12 +374,23 @@ drop_held(importer *im)
     im->nheld = 0;
 }
 
-/* Commits the open batch.  On failure the batch is lost: fatal. */
+static rhis_status replay_batch(importer *im);
+
+/*
+ * Commits the open batch.  A fast batch whose deferred writes failed is
+ * replayed carefully first.  A failed commit loses the batch: fatal.
+ */
 static rhis_status
 batch_commit(importer *im)
 {
     if (!im->in_tx)
         return RHIS_OK;
+    if (!im->careful && rhis_db_deferred(im->db) &&
+        rhis_db_sync(im->db) != RHIS_OK) {
+        rhis_status rr = replay_batch(im);
+        if (rr != RHIS_OK || !im->in_tx)
+            return rr;
+    }
     rhis_status rc = rhis_db_commit(im->db);
     im->in_tx = 0;
     if (rc != RHIS_OK) {
@@ -406,7 +425,11 @@ batch_begin(importer *im, int64_t line)
 {
     if (im->in_tx)
         return RHIS_OK;
-    rhis_status rc = rhis_db_begin(im->db);
+    /* defer the writes of fast batches only: a careful batch must see
+     * each line's failure at that line */
+    rhis_status rc = rhis_db_set_deferred(im->db, !im->careful);
+    if (rc == RHIS_OK)
+        rc = rhis_db_begin(im->db);
     if (rc != RHIS_OK) {
         (void)snprintf(im->fatal, sizeof(im->fatal),
                        "cannot begin a transaction at line %lld: %s",
@@ -499,6 +522,13 @@ create_one(importer *im,
             if (file_id != NULL)
                 map_file_id(&im->pending_ids, t, file_id, id);
         }
+        rhis_arena_free(a);
+        return rc;
+    }
+    /* a fast batch with deferred writes cannot tell a database failure
+     * from a refusal of an earlier line: the careful replay decides */
+    if (!im->careful && rhis_db_deferred(im->db)) {
+        *replay = 1;
         rhis_arena_free(a);
         return rc;
     }
@@ -792,6 +822,7 @@ importer_fini(importer *im)
 {
     if (im->in_tx)
         rhis_db_rollback(im->db);
+    (void)rhis_db_set_deferred(im->db, 0);
     idmap_fini(&im->ids);
     idmap_fini(&im->pending_ids);
     idmap_fini(&im->failed_ids);

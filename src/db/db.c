@@ -235,6 +235,37 @@ rhis_db_rollback(rhis_db *db)
     end_lazy(db);
 }
 
+rhis_status
+rhis_db_set_deferred(rhis_db *db, int on)
+{
+    if (db->drv->set_deferred == NULL)
+        return RHIS_OK;
+    rhis_status rc = db->drv->set_deferred(db, on);
+    db->deferred = rc == RHIS_OK && on;
+    return rc;
+}
+
+int
+rhis_db_deferred(const rhis_db *db)
+{
+    return db->deferred;
+}
+
+rhis_status
+rhis_db_sync(rhis_db *db)
+{
+    return db->drv->sync != NULL ? db->drv->sync(db) : RHIS_OK;
+}
+
+rhis_status
+rhis_db_next_id(rhis_db *db, const char *table, int64_t *out)
+{
+    *out = 0;
+    if (!db->deferred || db->drv->next_id == NULL)
+        return RHIS_EUNSUPPORTED;
+    return db->drv->next_id(db, table, out);
+}
+
 static rhis_status
 bind_va(rhis_stmt *st, const char *types, va_list ap)
 {

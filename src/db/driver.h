@@ -33,13 +33,18 @@ typedef struct rhis_db_driver {
     void (*finalize)(rhis_stmt *st);
     int64_t (*changes)(rhis_db *db);
     rhis_status (*exec)(rhis_db *db, const char *sql);
+    /* deferred writes (NULL: not supported, see rhis_db_set_deferred) */
+    rhis_status (*set_deferred)(rhis_db *db, int on);
+    rhis_status (*sync)(rhis_db *db);
+    rhis_status (*next_id)(rhis_db *db, const char *table, int64_t *out);
 } rhis_db_driver;
 
 /* First member of every driver's connection and statement struct. */
 struct rhis_db {
     const rhis_db_driver *drv;
-    int in_tx; /* maintained by db.c begin/commit/rollback */
-    int lazy;  /* the open transaction is a lazy one (rhis_db_begin_lazy) */
+    int in_tx;    /* maintained by db.c begin/commit/rollback */
+    int lazy;     /* the open transaction is a lazy one (rhis_db_begin_lazy) */
+    int deferred; /* rhis_db_set_deferred on, and the driver supports it */
 };
 struct rhis_stmt {
     const rhis_db_driver *drv;

@@ -8,6 +8,15 @@
  * step runs the statement with PQexecParams (text parameters, types
  * inferred by the server) and later steps walk the rows of the result.
  *
+ * Prepared statements are cached per connection, keyed by the SQL text, as
+ * in the SQLite driver: a text seen a second time is prepared on the
+ * server (PQprepare) and from then on runs with PQexecPrepared, so the
+ * server parses and plans it once.  Texts seen once (searches built from
+ * a request's parameters) run unnamed, as before.  Deferred writes
+ * (rhis_db_set_deferred, for bulk loads) go out in libpq pipeline mode:
+ * a bulk load of residents then waits for the server once per batch of
+ * statements instead of once per statement.
+ *
  * Nothing here logs: error text is kept on the connection for
  * rhis_db_errmsg() and carries only PostgreSQL's primary message (never the
  * DETAIL line, which quotes the offending row and so may hold patient data).
@@ -19,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -29,12 +39,40 @@
 
 /* PostgreSQL's wire protocol counts parameters in an int16. */
 #define PG_MAX_PARAMS 65535
+/* Statement texts remembered per connection (least recently used out). */
+#define PG_CACHE 64
+/* Deferred statements sent before the driver reads their answers: few
+ * enough that the answers (some bytes each) always fit in the socket
+ * buffers, so neither side can block the other. */
+#define PG_PIPE_MAX 1024
+/* Identity values reserved per round trip (rhis_db_next_id). */
+#define PG_ID_BLOCK 1024
+
+typedef struct pg_slot {
+    char *key;     /* the caller's text ('?'); NULL = empty slot */
+    char *text;    /* rewritten ($n) */
+    uint64_t hash; /* of key */
+    uint64_t last_used;
+    uint64_t gen; /* changes when the slot is given to another text */
+    unsigned uses;
+    int nparams;
+    int deferrable;
+    int pending;   /* prepared inside the open pipeline, not yet confirmed */
+    char name[24]; /* server-side statement, "" while not prepared */
+} pg_slot;
 
 typedef struct pg_db {
     rhis_db base; /* first: db.c casts between the two */
     PGconn *conn;
     int64_t changes;  /* rows changed by the last INSERT/UPDATE/DELETE */
     char errmsg[512]; /* last error, "" when none */
+    pg_slot cache[PG_CACHE];
+    uint64_t tick, names, gens;
+    int deferred; /* rhis_db_set_deferred */
+    int piped;    /* commands sent in pipeline mode, answers not yet read */
+    char id_table[64];
+    int64_t ids[PG_ID_BLOCK];
+    int nids, idpos;
 } pg_db;
 
 enum pg_state {
@@ -46,6 +84,9 @@ enum pg_state {
 typedef struct pg_stmt {
     rhis_stmt base; /* first: db.c casts between the two */
     char *sql;      /* the rewritten text with $n placeholders */
+    int slot;       /* in the statement cache, -1 when not cached */
+    uint64_t gen;   /* the slot's gen when it was this text */
+    int deferrable; /* INSERT, UPDATE or DELETE without RETURNING */
     int nparams;    /* placeholders found by prepare */
     char **values;  /* nparams owned strings; NULL is SQL NULL */
     PGresult *res;
@@ -192,6 +233,10 @@ pg_close(rhis_db *db)
         return;
     if (p->conn != NULL)
         PQfinish(p->conn);
+    for (int i = 0; i < PG_CACHE; i++) {
+        rhis_free(p->cache[i].key);
+        rhis_free(p->cache[i].text);
+    }
     rhis_free(p);
 }
 
@@ -416,6 +461,241 @@ fail:
     return RHIS_EINVAL;
 }
 
+static uint64_t
+hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Case-insensitive: does word occur in sql as a whole word?  (Also inside
+ * a literal: then a statement is merely not deferred.) */
+static int
+has_word(const char *sql, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *s = sql; *s != '\0'; s++) {
+        if (s != sql && (isalnum((unsigned char)s[-1]) || s[-1] == '_'))
+            continue;
+        if (strncasecmp(s, word, n) == 0 && !isalnum((unsigned char)s[n]) &&
+            s[n] != '_')
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- the statement cache ---- */
+
+/* The cache slot holding key (hash h), -1 when none. */
+static int
+cache_find(const pg_db *p, const char *key, uint64_t h)
+{
+    for (int i = 0; i < PG_CACHE; i++) {
+        const pg_slot *c = &p->cache[i];
+        if (c->key != NULL && c->hash == h && strcmp(c->key, key) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/*
+ * Remembers key and its rewriting in the least recently used slot (empty
+ * slots first, then texts never prepared).  A prepared victim is closed
+ * on the server (DEALLOCATE), which needs a connection outside pipeline
+ * mode and outside a failed transaction; when that is not possible, -1:
+ * the statement is simply not cached.
+ */
+static int
+cache_add(pg_db *p,
+          const char *key,
+          uint64_t h,
+          const char *text,
+          int nparams,
+          int deferrable)
+{
+    int v = -1, vrank = 3;
+
+    for (int i = 0; i < PG_CACHE; i++) {
+        const pg_slot *c = &p->cache[i];
+        int rank = c->key == NULL ? 0 : c->name[0] == '\0' ? 1 : 2;
+        if (rank < vrank ||
+            (rank == vrank && c->last_used < p->cache[v].last_used)) {
+            v = i;
+            vrank = rank;
+        }
+    }
+    pg_slot *c = &p->cache[v];
+    if (vrank == 2) {
+        PGTransactionStatusType ts = PQtransactionStatus(p->conn);
+        char sql_close[64];
+        if (p->piped > 0 || c->pending ||
+            (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS))
+            return -1;
+        /* the name is ours ("rhis_N"); DEALLOCATE takes no parameter */
+        (void)snprintf(sql_close, sizeof(sql_close), "DEALLOCATE %s", c->name);
+        PQclear(PQexec(p->conn, sql_close)); /* a failure leaves it there */
+    }
+    rhis_free(c->key);
+    rhis_free(c->text);
+    memset(c, 0, sizeof(*c));
+    c->key = rhis_xstrdup(key);
+    c->text = rhis_xstrdup(text);
+    c->hash = h;
+    c->gen = ++p->gens;
+    c->last_used = ++p->tick;
+    c->nparams = nparams;
+    c->deferrable = deferrable;
+    return v;
+}
+
+/* The cache slot of s, counted as one more use; NULL when not cached. */
+static pg_slot *
+slot_use(pg_db *p, const pg_stmt *s)
+{
+    pg_slot *c;
+
+    if (s->slot < 0 || p->cache[s->slot].gen != s->gen)
+        return NULL;
+    c = &p->cache[s->slot];
+    c->uses++;
+    c->last_used = ++p->tick;
+    return c;
+}
+
+static void
+new_name(pg_db *p, pg_slot *c)
+{
+    (void)snprintf(c->name, sizeof(c->name), "rhis_%llu",
+                   (unsigned long long)++p->names);
+}
+
+/* ---- pipeline mode (deferred writes) ---- */
+
+/*
+ * Reads the answers of every command sent in pipeline mode and leaves
+ * pipeline mode.  Returns the first failure (its message recorded), else
+ * RHIS_OK.  After a failure the transaction is aborted on the server, and
+ * statements prepared inside the pipeline are forgotten (the server
+ * skipped them).
+ */
+static rhis_status
+pipe_sync(pg_db *p)
+{
+    rhis_status rc = RHIS_OK;
+    int nulls = 0;
+
+    if (p->piped == 0)
+        return RHIS_OK;
+    if (PQpipelineSync(p->conn) != 1) {
+        rc = fail_result(p, NULL);
+    } else {
+        for (;;) {
+            PGresult *r = PQgetResult(p->conn);
+            if (r == NULL) {
+                /* one NULL ends each command's answers */
+                if (PQstatus(p->conn) == CONNECTION_BAD ||
+                    ++nulls > p->piped + 2) {
+                    if (rc == RHIS_OK)
+                        rc = fail_result(p, NULL);
+                    break;
+                }
+                continue;
+            }
+            ExecStatusType st = PQresultStatus(r);
+            if (st == PGRES_PIPELINE_SYNC) {
+                PQclear(r);
+                break;
+            }
+            if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+                record_changes(p, r);
+            else if (st != PGRES_PIPELINE_ABORTED && rc == RHIS_OK)
+                rc = fail_result(p, r);
+            PQclear(r);
+        }
+    }
+    p->piped = 0;
+    if (PQexitPipelineMode(p->conn) != 1 && rc == RHIS_OK) {
+        set_errmsg(p, PQerrorMessage(p->conn));
+        rc = RHIS_EIO;
+    }
+    for (int i = 0; i < PG_CACHE; i++) {
+        if (p->cache[i].pending && rc != RHIS_OK)
+            p->cache[i].name[0] = '\0';
+        p->cache[i].pending = 0;
+    }
+    return rc;
+}
+
+/*
+ * Sends s in pipeline mode; its answer is read by a later pipe_sync.
+ * Returns RHIS_DONE, or a failure to send (or of the sync forced when
+ * PG_PIPE_MAX commands are waiting).
+ */
+static rhis_status
+pipe_send(pg_db *p, pg_stmt *s)
+{
+    const char *const *vals = (const char *const *)s->values;
+    pg_slot *c;
+    int ok;
+
+    if (p->piped == 0 && PQpipelineStatus(p->conn) == PQ_PIPELINE_OFF &&
+        PQenterPipelineMode(p->conn) != 1)
+        return fail_result(p, NULL);
+    c = slot_use(p, s);
+    if (c != NULL && c->name[0] == '\0' && c->uses >= 2) {
+        new_name(p, c);
+        if (PQsendPrepare(p->conn, c->name, s->sql, s->nparams, NULL) != 1) {
+            c->name[0] = '\0';
+            return fail_result(p, NULL);
+        }
+        c->pending = 1;
+        p->piped++;
+    }
+    if (c != NULL && c->name[0] != '\0')
+        ok = PQsendQueryPrepared(p->conn, c->name, s->nparams, vals, NULL, NULL,
+                                 0);
+    else
+        ok = PQsendQueryParams(p->conn, s->sql, s->nparams, NULL, vals, NULL,
+                               NULL, 0);
+    if (ok != 1)
+        return fail_result(p, NULL);
+    p->piped++;
+    if (p->piped >= PG_PIPE_MAX) {
+        rhis_status rc = pipe_sync(p);
+        if (rc != RHIS_OK)
+            return rc;
+    }
+    return RHIS_DONE;
+}
+
+/* Runs s now: prepared when its text is cached and seen before. */
+static PGresult *
+run_now(pg_db *p, pg_stmt *s)
+{
+    const char *const *vals = (const char *const *)s->values;
+    pg_slot *c = slot_use(p, s);
+
+    if (c != NULL && c->name[0] == '\0' && c->uses >= 2) {
+        new_name(p, c);
+        PGresult *r = PQprepare(p->conn, c->name, s->sql, s->nparams, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            c->name[0] = '\0';
+            return r; /* the statement's own error (syntax, aborted tx) */
+        }
+        PQclear(r);
+    }
+    if (c != NULL && c->name[0] != '\0')
+        return PQexecPrepared(p->conn, c->name, s->nparams, vals, NULL, NULL,
+                              0);
+    return PQexecParams(p->conn, s->sql, s->nparams, NULL, vals, NULL, NULL, 0);
+}
+
 /*
  * Prepares sql locally: nothing reaches the server until the first step, so
  * syntax errors surface there, not here (unlike SQLite).
@@ -426,21 +706,39 @@ pg_prepare(rhis_db *db, const char *sql, rhis_stmt **out)
     pg_db *p = pg_of(db);
     pg_stmt *s;
     char *text;
-    int n;
+    int n, deferrable, slot;
+    uint64_t h;
 
     *out = NULL;
     if (sql == NULL) {
         set_errmsg(p, "no SQL");
         return RHIS_EINVAL;
     }
-    if (rewrite_params(sql, &text, &n) != RHIS_OK) {
-        set_errmsg(p, "bad parameters: use '?' (not ?NNN), at most 65535");
-        return RHIS_EINVAL;
+    h = hash_sql(sql);
+    slot = cache_find(p, sql, h);
+    if (slot >= 0) {
+        const pg_slot *c = &p->cache[slot];
+        text = rhis_xstrdup(c->text);
+        n = c->nparams;
+        deferrable = c->deferrable;
+    } else {
+        if (rewrite_params(sql, &text, &n) != RHIS_OK) {
+            set_errmsg(p, "bad parameters: use '?' (not ?NNN), at most 65535");
+            return RHIS_EINVAL;
+        }
+        deferrable = (starts_with_word(text, "insert") ||
+                      starts_with_word(text, "update") ||
+                      starts_with_word(text, "delete")) &&
+                     !has_word(text, "returning");
+        slot = cache_add(p, sql, h, text, n, deferrable);
     }
     s = rhis_xcalloc(1, sizeof(*s));
     s->base.drv = &rhis_pg_driver;
     s->base.db = db;
     s->sql = text;
+    s->slot = slot;
+    s->gen = slot >= 0 ? p->cache[slot].gen : 0;
+    s->deferrable = deferrable;
     s->nparams = n;
     s->values = n > 0 ? rhis_xcalloc((size_t)n, sizeof(char *)) : NULL;
     s->row = -1;
@@ -478,10 +776,19 @@ bind_owned(rhis_stmt *st, int idx, char *v)
 static rhis_status
 pg_bind_int64(rhis_stmt *st, int idx, int64_t v)
 {
-    char buf[32];
+    char buf[24];
+    char *e = buf + sizeof(buf) - 1;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-    (void)snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    return bind_owned(st, idx, rhis_xstrdup(buf));
+    /* decimal by hand: snprintf was a visible share of a bulk load */
+    *e = '\0';
+    do {
+        *--e = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--e = '-';
+    return bind_owned(st, idx, rhis_xstrdup(e));
 }
 
 static rhis_status
@@ -530,9 +837,12 @@ pg_step(rhis_stmt *st)
         return RHIS_DONE;
     }
 
-    s->res = PQexecParams(p->conn, s->sql, s->nparams, NULL,
-                          (const char *const *)s->values, NULL, NULL, 0);
     s->state = PG_DONE;
+    if (p->deferred && p->base.in_tx && s->deferrable)
+        return pipe_send(p, s);
+    if (p->piped > 0 && (rc = pipe_sync(p)) != RHIS_OK)
+        return rc;
+    s->res = run_now(p, s);
     switch (PQresultStatus(s->res)) {
     case PGRES_TUPLES_OK:
         record_changes(p, s->res);
@@ -674,7 +984,73 @@ pg_finalize(rhis_stmt *st)
 static int64_t
 pg_changes(rhis_db *db)
 {
-    return pg_of(db)->changes;
+    pg_db *p = pg_of(db);
+
+    /* a failure stays with the aborted transaction: the next statement
+     * or the commit reports it */
+    (void)pipe_sync(p);
+    return p->changes;
+}
+
+static rhis_status
+pg_sync(rhis_db *db)
+{
+    return pipe_sync(pg_of(db));
+}
+
+static rhis_status
+pg_set_deferred(rhis_db *db, int on)
+{
+    pg_db *p = pg_of(db);
+
+    p->deferred = on;
+    return on ? RHIS_OK : pipe_sync(p);
+}
+
+/*
+ * Reserves identity values of table.id in blocks of PG_ID_BLOCK from the
+ * column's sequence (nextval is not transactional: a value is never handed
+ * out twice, a rolled-back one leaves a gap).
+ */
+static rhis_status
+pg_next_id(rhis_db *db, const char *table, int64_t *out)
+{
+    pg_db *p = pg_of(db);
+    const char *vals[1] = {table};
+    PGresult *r;
+    rhis_status rc;
+
+    if (strlen(table) >= sizeof(p->id_table)) {
+        set_errmsg(p, "table name too long");
+        return RHIS_EINVAL;
+    }
+    if (p->idpos < p->nids && strcmp(p->id_table, table) == 0) {
+        *out = p->ids[p->idpos++];
+        return RHIS_OK;
+    }
+    if ((rc = pipe_sync(p)) != RHIS_OK)
+        return rc;
+    r = PQexecParams(p->conn,
+                     "SELECT nextval(pg_get_serial_sequence($1, 'id'))"
+                     " FROM generate_series(1, 1024)",
+                     1, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rc = fail_result(p, r);
+        PQclear(r);
+        return rc;
+    }
+    p->nids = PQntuples(r) < PG_ID_BLOCK ? PQntuples(r) : PG_ID_BLOCK;
+    for (int i = 0; i < p->nids; i++)
+        p->ids[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    PQclear(r);
+    (void)snprintf(p->id_table, sizeof(p->id_table), "%s", table);
+    p->idpos = 0;
+    if (p->nids == 0) {
+        set_errmsg(p, "no identity sequence");
+        return RHIS_EIO;
+    }
+    *out = p->ids[p->idpos++];
+    return RHIS_OK;
 }
 
 /*
@@ -693,6 +1069,11 @@ pg_exec(rhis_db *db, const char *sql)
         set_errmsg(p, "no SQL");
         return RHIS_EINVAL;
     }
+    /* deferred writes first; after a failure only ROLLBACK may run */
+    rc = pipe_sync(p);
+    if (rc != RHIS_OK && !starts_with_word(sql, "rollback"))
+        return rc;
+    rc = RHIS_OK;
     res = PQexec(p->conn, sql);
     switch (PQresultStatus(res)) {
     case PGRES_COMMAND_OK:
@@ -731,4 +1112,7 @@ const rhis_db_driver rhis_pg_driver = {
     .finalize = pg_finalize,
     .changes = pg_changes,
     .exec = pg_exec,
+    .set_deferred = pg_set_deferred,
+    .sync = pg_sync,
+    .next_id = pg_next_id,
 };

@@ -1619,8 +1619,6 @@ api_patient_match(rhis_req *req, rhis_resp *resp)
     rhis_mpi_candidate *cand =
         rhis_arena_alloc(req->arena, sizeof(*cand) * (size_t)want);
     int n = rhis_mpi_index_match(ix, &q, o.link, o.review, cand, want);
-    rhis_mpi_weights w;
-    rhis_mpi_index_weights(ix, &w);
     hit *hits = rhis_arena_calloc(req->arena, sizeof(hit) * (size_t)(want + 1));
     int nh = 0, certain = 0;
     /* re-score against the stored rows: the index only proposes */
@@ -1633,7 +1631,7 @@ api_patient_match(rhis_req *req, rhis_resp *resp)
             return rhis_req_errorf(req, rc, "cannot read candidates");
         hit *h = &hits[nh];
         h->id = cand[i].id;
-        rhis_mpi_compare_persons(&w, &q, &p, &h->cmp);
+        rhis_mpi_index_compare(ix, &q, &p, &h->cmp);
         h->grade = rhis_mpi_grade_of(&h->cmp, o.link, o.review);
         if (h->grade == RHIS_MPI_NONE)
             continue;
@@ -1661,7 +1659,7 @@ api_patient_match(rhis_req *req, rhis_resp *resp)
         if (root != 0 && !dup && row_person(req, c.db, root, &p) == RHIS_OK) {
             hit *h = &hits[nh++];
             h->id = root;
-            rhis_mpi_compare_persons(&w, &q, &p, &h->cmp);
+            rhis_mpi_index_compare(ix, &q, &p, &h->cmp);
             h->cmp.id_equal = 1;
             h->grade = RHIS_MPI_CERTAIN;
         }

@@ -16,7 +16,9 @@
  * - blocking: one open-addressing table from a 64-bit key hash to the
  *   first resident of its chain; each resident carries one next-link per
  *   key type, so a chain costs 4 bytes per member and no allocation;
- * - ids: an open-addressing table from Patient id to slot.
+ * - ids: an open-addressing table from Patient id to slot;
+ * - name frequencies: how many residents carry each name and each pinyin
+ *   (keyed by pool offset), for the frequency-adjusted name weight.
  * One rwlock guards all of it: queries share it, writers take turns.
  */
 #include <math.h>
@@ -652,7 +654,8 @@ rhis_mpi_grade_of(const rhis_mpi_compare *c, double link, double review)
         return c->total >= review ? RHIS_MPI_CERTAINLY_NOT : RHIS_MPI_NONE;
     if (c->total >= link)
         return RHIS_MPI_PROBABLE;
-    if (c->total >= review)
+    if (c->total >= review &&
+        c->total - c->weight[RHIS_MPI_NAME] >= RHIS_MPI_REVIEW_MIN_OTHER)
         return RHIS_MPI_POSSIBLE;
     return RHIS_MPI_NONE;
 }
@@ -960,11 +963,86 @@ struct rhis_mpi_index {
     resident *r;
     uint32_t n, cap; /* slots used (high water), allocated */
     uint32_t live, free_head;
-    u64map ids;    /* Patient id -> slot */
-    u64map blocks; /* key hash -> first slot of its chain */
+    u64map ids;      /* Patient id -> slot */
+    u64map blocks;   /* key hash -> first slot of its chain */
+    u64map freq;     /* tf_key(level, pool offset) -> residents with it */
+    uint32_t idless; /* live residents without a valid ID number */
     pool strs;
     rhis_mpi_weights w;
 };
+
+/*
+ * Name frequencies.  Agreement on a name shared by many residents is
+ * weaker evidence than agreement on a rare one (Winkler's frequency-based
+ * matching, Splink's term-frequency adjustment): for the exact and pinyin
+ * levels u becomes the share of residents carrying that name (pinyin),
+ * when that is above the average u of the weights.  The share is taken of
+ * at least TF_MIN_POP residents, so that a small registry (a test, a new
+ * district) keeps the plain weights: its few namesakes say little about
+ * how common a name is.  Rare names are never weighted up.
+ */
+#define TF_MIN_POP 100000.0
+
+static uint64_t
+tf_key(int level, uint32_t off)
+{
+    return (uint64_t)(level + 1) << 32 | off;
+}
+
+/* Counts a resident's name and pinyin in (delta +1) or out (-1). */
+static void
+freq_add(rhis_mpi_index *ix, const resident *r, int delta)
+{
+    uint32_t offs[2] = {r->name, r->py};
+    for (int i = 0; i < 2; i++) {
+        if (offs[i] == 0)
+            continue;
+        uint64_t k = tf_key(i == 0 ? RHIS_MPI_NAME_EXACT : RHIS_MPI_NAME_PINYIN,
+                            offs[i]);
+        if (delta > 0) {
+            uint32_t *v = map_slot(&ix->freq, k);
+            *v = *v == NONE ? 1 : *v + 1;
+        } else {
+            uint32_t v = map_get(&ix->freq, k);
+            if (v == NONE || v <= 1)
+                map_del(&ix->freq, k);
+            else
+                map_set(&ix->freq, k, v - 1);
+        }
+    }
+    if (r->idkey == 0)
+        ix->idless = delta > 0 ? ix->idless + 1 : ix->idless - 1;
+}
+
+/*
+ * Replaces the name weight of c by its frequency-adjusted value when the
+ * name (level exact) or the pinyin (level pinyin) at pool offset oname /
+ * opy is common.  Read lock held.
+ */
+static void
+tf_adjust(const rhis_mpi_index *ix,
+          uint32_t oname,
+          uint32_t opy,
+          rhis_mpi_compare *c)
+{
+    int l = c->level[RHIS_MPI_NAME];
+    if (l != RHIS_MPI_NAME_EXACT && l != RHIS_MPI_NAME_PINYIN)
+        return;
+    uint32_t off = l == RHIS_MPI_NAME_EXACT ? oname : opy;
+    if (off == 0)
+        return;
+    uint32_t n = map_get(&ix->freq, tf_key(l, off));
+    if (n == NONE)
+        return;
+    double pop = ix->live > TF_MIN_POP ? (double)ix->live : TF_MIN_POP;
+    double u = (double)n / pop;
+    const rhis_mpi_weights *w = &ix->w;
+    if (u <= w->u[RHIS_MPI_NAME][l])
+        return;
+    double nw = log2(w->m[RHIS_MPI_NAME][l] / u);
+    c->total += nw - c->weight[RHIS_MPI_NAME];
+    c->weight[RHIS_MPI_NAME] = nw;
+}
 
 rhis_mpi_index *
 rhis_mpi_index_new(void)
@@ -985,6 +1063,7 @@ rhis_mpi_index_free(rhis_mpi_index *ix)
     rhis_free(ix->r);
     map_fini(&ix->ids);
     map_fini(&ix->blocks);
+    map_fini(&ix->freq);
     rhis_free(ix->strs.buf);
     rhis_free(ix->strs.slot);
     rhis_free(ix);
@@ -1125,18 +1204,17 @@ unlink_slot(rhis_mpi_index *ix, uint32_t s)
     }
 }
 
-void
-rhis_mpi_index_put(rhis_mpi_index *ix, const rhis_mpi_person *p)
+/* Adds the normalised person n as Patient id (> 0), replacing an entry of
+ * the same id. */
+static void
+put_norm(rhis_mpi_index *ix, int64_t id, const norm *n)
 {
-    if (p->id <= 0)
-        return;
-    norm *n = rhis_xmalloc(sizeof(*n));
-    normalise(p, n);
     pthread_rwlock_wrlock(&ix->lock);
-    uint32_t *idslot = map_slot(&ix->ids, (uint64_t)p->id);
+    uint32_t *idslot = map_slot(&ix->ids, (uint64_t)id);
     uint32_t s = *idslot;
     if (s != NONE) {
         unlink_slot(ix, s);
+        freq_add(ix, &ix->r[s], -1);
     } else if (ix->free_head != NONE) {
         s = ix->free_head;
         ix->free_head = ix->r[s].next[0];
@@ -1153,7 +1231,7 @@ rhis_mpi_index_put(rhis_mpi_index *ix, const rhis_mpi_person *p)
     }
     resident *r = &ix->r[s];
     memset(r, 0, sizeof(*r));
-    r->id = p->id;
+    r->id = id;
     r->idkey = n->idkey;
     r->phone = n->phone;
     r->area = n->area;
@@ -1167,7 +1245,18 @@ rhis_mpi_index_put(rhis_mpi_index *ix, const rhis_mpi_person *p)
     r->ini = pool_intern(&ix->strs, n->ini);
     *idslot = s; /* nothing above touched the id table */
     link_slot(ix, s);
+    freq_add(ix, r, +1);
     pthread_rwlock_unlock(&ix->lock);
+}
+
+void
+rhis_mpi_index_put(rhis_mpi_index *ix, const rhis_mpi_person *p)
+{
+    if (p->id <= 0)
+        return;
+    norm *n = rhis_xmalloc(sizeof(*n));
+    normalise(p, n);
+    put_norm(ix, p->id, n);
     rhis_free(n);
 }
 
@@ -1180,6 +1269,7 @@ rhis_mpi_index_remove(rhis_mpi_index *ix, int64_t id)
     uint32_t s = map_get(&ix->ids, (uint64_t)id);
     if (s != NONE) {
         unlink_slot(ix, s);
+        freq_add(ix, &ix->r[s], -1);
         map_del(&ix->ids, (uint64_t)id);
         memset(&ix->r[s], 0, sizeof(resident));
         ix->r[s].next[0] = ix->free_head;
@@ -1203,8 +1293,8 @@ rhis_mpi_index_memory(rhis_mpi_index *ix)
 {
     pthread_rwlock_rdlock(&ix->lock);
     size_t b = sizeof(*ix) + (size_t)ix->cap * sizeof(resident) +
-               ix->ids.cap * 12 + ix->blocks.cap * 12 + ix->strs.cap +
-               ix->strs.scap * 8;
+               ix->ids.cap * 12 + ix->blocks.cap * 12 + ix->freq.cap * 12 +
+               ix->strs.cap + ix->strs.scap * 8;
     pthread_rwlock_unlock(&ix->lock);
     return b;
 }
@@ -1346,6 +1436,61 @@ top_insert(rhis_mpi_candidate *out,
     out[i] = *c;
 }
 
+/*
+ * rhis_mpi_index_match on a normalised query n (self: its own Patient id,
+ * skipped).  With only_idless, residents holding a valid ID number are
+ * not scored: for a query with a valid number they can only be a certain
+ * match or certainly not, never a case for review.
+ */
+static int
+match_norm(rhis_mpi_index *ix,
+           const norm *nq,
+           int64_t self,
+           double link,
+           double review,
+           rhis_mpi_candidate *out,
+           int max,
+           int only_idless)
+{
+    const norm *n = nq;
+    keysrc k;
+    norm_keysrc(n, &k);
+    uint64_t keys[NKEYS + 1];
+    int types[NKEYS + 1];
+    int nk = query_keys(&k, keys, types);
+    uint32_t cand[CAND_CAP];
+    int nout = 0;
+
+    pthread_rwlock_rdlock(&ix->lock);
+    if (only_idless && ix->idless == 0) {
+        pthread_rwlock_unlock(&ix->lock);
+        return 0;
+    }
+    side qs;
+    side_of_norm(n, &qs);
+    qs.interned = 1;
+    qs.oname = pool_find(&ix->strs, n->name);
+    qs.opy = pool_find(&ix->strs, n->py);
+    qs.oini = pool_find(&ix->strs, n->ini);
+    int nc = collect(ix, keys, types, nk, cand);
+    for (int i = 0; i < nc; i++) {
+        const resident *r = &ix->r[cand[i]];
+        if (r->id == self || (only_idless && r->idkey != 0))
+            continue;
+        side rs;
+        resident_side(ix, cand[i], &rs);
+        rhis_mpi_candidate c;
+        c.id = r->id;
+        compare_sides(&ix->w, &qs, &rs, &c.cmp);
+        tf_adjust(ix, r->name, r->py, &c.cmp);
+        c.grade = rhis_mpi_grade_of(&c.cmp, link, review);
+        if (c.grade != RHIS_MPI_NONE)
+            top_insert(out, &nout, max, &c);
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    return nout;
+}
+
 int
 rhis_mpi_index_match(rhis_mpi_index *ix,
                      const rhis_mpi_person *q,
@@ -1356,37 +1501,27 @@ rhis_mpi_index_match(rhis_mpi_index *ix,
 {
     norm n;
     normalise(q, &n);
-    keysrc k;
-    norm_keysrc(&n, &k);
-    uint64_t keys[NKEYS + 1];
-    int types[NKEYS + 1];
-    int nk = query_keys(&k, keys, types);
-    uint32_t cand[CAND_CAP];
-    int nout = 0;
+    return match_norm(ix, &n, q->id, link, review, out, max, 0);
+}
 
+void
+rhis_mpi_index_compare(rhis_mpi_index *ix,
+                       const rhis_mpi_person *a,
+                       const rhis_mpi_person *b,
+                       rhis_mpi_compare *out)
+{
+    norm *n = rhis_xmalloc(2 * sizeof(*n));
+    side sa, sb;
+    normalise(a, &n[0]);
+    normalise(b, &n[1]);
+    side_of_norm(&n[0], &sa);
+    side_of_norm(&n[1], &sb);
     pthread_rwlock_rdlock(&ix->lock);
-    side qs;
-    side_of_norm(&n, &qs);
-    qs.interned = 1;
-    qs.oname = pool_find(&ix->strs, n.name);
-    qs.opy = pool_find(&ix->strs, n.py);
-    qs.oini = pool_find(&ix->strs, n.ini);
-    int nc = collect(ix, keys, types, nk, cand);
-    for (int i = 0; i < nc; i++) {
-        const resident *r = &ix->r[cand[i]];
-        if (r->id == q->id)
-            continue;
-        side rs;
-        resident_side(ix, cand[i], &rs);
-        rhis_mpi_candidate c;
-        c.id = r->id;
-        compare_sides(&ix->w, &qs, &rs, &c.cmp);
-        c.grade = rhis_mpi_grade_of(&c.cmp, link, review);
-        if (c.grade != RHIS_MPI_NONE)
-            top_insert(out, &nout, max, &c);
-    }
+    compare_sides(&ix->w, &sa, &sb, out);
+    tf_adjust(ix, pool_find(&ix->strs, n[1].name),
+              pool_find(&ix->strs, n[1].py), out);
     pthread_rwlock_unlock(&ix->lock);
-    return nout;
+    rhis_free(n);
 }
 
 /* ---- EM ---- */
@@ -1893,11 +2028,17 @@ rhis_mpi_note_patient(rhis_fhir_ctx *c, const rhis_patient *p)
         .phone = p->phone,
         .area_code = p->area_code,
     };
+    /* normalised once for the match and the index; a resident with a
+     * valid ID number is scored only against those without one (the
+     * others are certain or certainly not, never a case for review),
+     * which a registry loaded from the population register mostly has
+     * none of */
+    norm *nm = rhis_xmalloc(sizeof(*nm));
+    normalise(&me, nm);
     rhis_mpi_candidate cand[NOTE_MAX];
-    int n = rhis_mpi_index_match(ix, &me, RHIS_MPI_LINK_THRESHOLD,
-                                 RHIS_MPI_REVIEW_THRESHOLD, cand, NOTE_MAX);
-    rhis_mpi_weights w;
-    rhis_mpi_index_weights(ix, &w);
+    int n =
+        match_norm(ix, nm, me.id, RHIS_MPI_LINK_THRESHOLD,
+                   RHIS_MPI_REVIEW_THRESHOLD, cand, NOTE_MAX, nm->idkey != 0);
     for (int i = 0; i < n && rc == RHIS_OK; i++) {
         if (cand[i].grade != RHIS_MPI_POSSIBLE &&
             cand[i].grade != RHIS_MPI_PROBABLE)
@@ -1913,16 +2054,19 @@ rhis_mpi_note_patient(rhis_fhir_ctx *c, const rhis_patient *p)
         if (rc != RHIS_OK)
             break;
         rhis_mpi_compare m;
-        rhis_mpi_compare_persons(&w, &me, &other.p, &m);
+        rhis_mpi_index_compare(ix, &me, &other.p, &m);
         rhis_mpi_grade g = rhis_mpi_grade_of(&m, RHIS_MPI_LINK_THRESHOLD,
                                              RHIS_MPI_REVIEW_THRESHOLD);
         if (g == RHIS_MPI_POSSIBLE || g == RHIS_MPI_PROBABLE)
             rc = queue_review(c, p->id, cand[i].id, &m);
     }
-    if (rc != RHIS_OK)
+    if (rc != RHIS_OK) {
+        rhis_free(nm);
         return rhis_fhir_fail(c, rc, NULL,
                               "cannot queue a possible duplicate for review");
-    rhis_mpi_index_put(ix, &me);
+    }
+    put_norm(ix, me.id, nm);
+    rhis_free(nm);
     return RHIS_OK;
 }
 
