@@ -385,8 +385,32 @@ temporal_signals(run *x, pair *pairs, size_t npairs)
         &st);
     int64_t day0 = x->d - hist + 1;
     const char *from = day_text(x, day0);
+    const char *cur_county = NULL;
+    int64_t reporting_from = day0;
     for (size_t i = 0; i < npairs && rc == RHIS_OK; i++) {
         pair *pr = &pairs[i];
+        if (cur_county == NULL || strcmp(cur_county, pr->county) != 0) {
+            /* the county's first card: days before it are no data, not
+             * zero cases (else MPM runs on an all-zero baseline for the
+             * first 3 years and the EARS C3 fallback never runs) */
+            cur_county = pr->county;
+            reporting_from = day0;
+            rhis_stmt *fs = NULL;
+            rc = rhis_db_query(x->db, &fs,
+                               "SELECT MIN(diagnosis_day) FROM surveil_card"
+                               " WHERE county_code = ?",
+                               "s", pr->county);
+            int64_t fd;
+            if (rc == RHIS_OK && (rc = rhis_db_step(fs)) == RHIS_ROW &&
+                rhis_db_column_text(fs, 0) != NULL &&
+                warn_day_parse(rhis_db_column_text(fs, 0), &fd) == 0 &&
+                fd > day0)
+                reporting_from = fd < x->d ? fd : x->d;
+            rhis_db_finalize(fs);
+            if (rc != RHIS_ROW && rc != RHIS_DONE && rc != RHIS_OK)
+                break;
+            rc = RHIS_OK;
+        }
         const rhis_disease *dz = NULL;
         if (rhis_disease_find(pr->disease, x->day, &dz) != RHIS_OK ||
             dz->fixed_threshold || dz->mpm_percentile <= 0)
@@ -402,7 +426,9 @@ temporal_signals(run *x, pair *pairs, size_t npairs)
         if ((rc = fill_series(st, y, (size_t)hist, day0)) != RHIS_OK)
             break;
         x->r->series++;
-        rhis_detect_series s = {y, (size_t)hist, day0, 1};
+        size_t skip = (size_t)(reporting_from - day0);
+        rhis_detect_series s = {y + skip, (size_t)hist - skip, reporting_from,
+                                1};
         char err[160], val[32];
         mpm->defaults(mo);
         snprintf(val, sizeof(val), "%d", dz->mpm_percentile);
@@ -438,7 +464,7 @@ temporal_signals(run *x, pair *pairs, size_t npairs)
         }
         json_object_object_add(params, "minCases", json_object_new_int(minc));
         int alarm = orc == RHIS_OK && res.alarm[s.n - 1] == 1 &&
-                    (used == mpm || y[s.n - 1] >= 1);
+                    (used == mpm || s.y[s.n - 1] >= 1);
         const char *method = used->name;
         if (orc != RHIS_OK)
             rhis_log(RHIS_LOG_WARN,

@@ -197,11 +197,10 @@ test_run_finds_the_outbreak(void **state)
     int64_t fused = scalar("SELECT id FROM signal WHERE kind = 'fused' AND"
                            " area_code = '220221103' AND skey LIKE '%|F01'");
     assert_true(fused > 0);
-    char sql[160];
-    snprintf(sql, sizeof(sql),
-             "SELECT COUNT(*) FROM signal WHERE fused_into = %lld",
-             (long long)fused);
-    assert_int_equal(scalar(sql), 2);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE fused_into ="
+                            " (SELECT id FROM signal WHERE kind = 'fused' AND"
+                            " area_code = '220221103' AND skey LIKE '%|F01')"),
+                     2);
     /* the run is recorded */
     assert_int_equal(scalar("SELECT COUNT(*) FROM warn_run WHERE day ="
                             " '2026-10-15' AND status = 'ok'"),
@@ -282,6 +281,38 @@ test_quiet_day(void **state)
                      0);
 }
 
+/* Before the county has 3 years of cards the moving percentile has no
+ * baseline: days before the first card are no data, not zero cases, so
+ * the run falls back to EARS C3 instead of an all-zero MPM threshold. */
+static void
+test_short_history_falls_back(void **state)
+{
+    (void)state;
+    int64_t d0;
+    RHIS_CHECK_OK(g_db, rhis_surv_day_ms("2023-10-20", &d0));
+    for (int back = 2; back >= 0; back--)
+        for (int k = 0; k < 3; k++)
+            card(0, "influenza", d0 - back * DAY_MS + 36000000LL + k,
+                 "audited");
+    rhis_warn_opts o;
+    memset(&o, 0, sizeof(o));
+    o.data_dir = g_data;
+    o.scan_replicas = 199;
+    o.seed = 7;
+    rhis_warn_result r;
+    char err[256];
+    RHIS_CHECK_OK(g_db,
+                  rhis_warn_run(g_db, "2023-10-20", &o, &r, err, sizeof(err)));
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE day ="
+                            " '2023-10-20' AND method = 'mpm'"),
+                     0);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE day ="
+                            " '2023-10-20' AND method = 'ears-c3' AND"
+                            " subject = 'influenza' AND area_code ="
+                            " '220221'"),
+                     1);
+}
+
 static void
 test_alert_sync(void **state)
 {
@@ -327,6 +358,7 @@ main(void)
         cmocka_unit_test(test_rerun_adds_nothing),
         cmocka_unit_test(test_bad_day),
         cmocka_unit_test(test_quiet_day),
+        cmocka_unit_test(test_short_history_falls_back),
         cmocka_unit_test(test_alert_sync),
     };
     return rhis_test_run_engines("daily run", tests,
