@@ -304,11 +304,11 @@ def offline(db, rhis, cat, d_from, d_to, channel_min):
 def nightly(db):
     con = sqlite3.connect(db)
     rows = con.execute(
-        "SELECT kind, method, subject_type, subject, area_code, day, severity"
-        " FROM signal").fetchall()
+        "SELECT kind, method, subject_type, subject, area_code, day, severity,"
+        " pushed FROM signal").fetchall()
     con.close()
     groups = {}
-    for kind, method, st, subj, area, d, sev in rows:
+    for kind, method, st, subj, area, d, sev, pushed in rows:
         s = {"subject_type": st, "subject": subj, "area": area, "day": day(d),
              "severity": sev, "kind": kind, "method": method}
         if kind == "temporal" and st == "disease":
@@ -328,6 +328,11 @@ def nightly(db):
             # signals are the screen and the evidence behind these
             groups.setdefault(
                 "RHIS output: fixed + scan + fused", []).append(s)
+        if pushed:
+            # what the run actually pushed (setting warn_push, default
+            # confirmed: the RHIS output plus severe or persisting
+            # temporal disease signals; docs/internals/signals.md)
+            groups.setdefault("pushed (warn_push)", []).append(s)
         if kind == "fixed" or (kind == "temporal" and st == "disease"):
             groups.setdefault(
                 "CIDARS-like: fixed + temporal cards", []).append(s)

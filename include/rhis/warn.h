@@ -19,6 +19,16 @@
  * A signal still 'new' at its deadline is escalated (升级) to the CDC of
  * the next level up (county -> city -> province), with a fresh deadline of
  * the same length there; escalation is recorded, never silent.
+ *
+ * Pushed or evidence (docs/internals/signals.md, figures in
+ * docs/surveillance.md "Accuracy on the demo region"): only pushed signals
+ * get a deadline, escalation and count in the KPIs.  With warn_push
+ * "confirmed" (the default) the daily run pushes fixed-threshold, spatial
+ * and fused signals, and a temporal disease signal of at least
+ * warn_push_severity or one that persists unconfirmed (see
+ * rhis_warn_opts); every channel-only signal and the other temporal ones
+ * are evidence (证据信号): stored, listed, shown behind the signal they
+ * support.  warn_push "all" pushes everything (the CIDARS behaviour).
  */
 #ifndef RHIS_WARN_H
 #define RHIS_WARN_H
@@ -57,6 +67,8 @@ typedef struct rhis_signal_spec {
                            * rhis_signal_severity */
     const char *evidence; /* JSON object text (series, baseline, params,
                            * contributing signal ids); NULL: {} */
+    int background;       /* 1: evidence only (no deadline, no escalation,
+                           * not in the KPIs); 0: pushed */
 } rhis_signal_spec;
 
 /* Who changes a signal.  user_id 0 is the system (the scheduled run). */
@@ -85,7 +97,8 @@ const char *rhis_signal_severity(const char *kind,
 /*
  * Stores a signal unless one with the same key (kind, method, subject
  * type, subject, area, day, key_extra) exists: reruns of a day never
- * duplicate.  A new signal gets state 'new' and its deadline, a 'created'
+ * duplicate.  A new signal gets state 'new' and, when pushed (not
+ * s->background), its deadline, a 'created'
  * event and an audit event by who.  *id gets the signal's id (new or
  * existing), *created 1 when it is new.  Runs in the caller's transaction
  * if one is open.  RHIS_EINVAL (message in err) for bad input: unknown
@@ -105,8 +118,9 @@ rhis_status rhis_signal_put(rhis_db *db,
  * A person's response to a signal.  action:
  *   "verify"   new -> verified (初步核实: not excluded, being followed);
  *   "dismiss"  new|verified -> dismissed (排除), note = the reason;
- *   "escalate" any state but dismissed: hands the signal to the next
- *              level's CDC (escalated + 1), the state is kept;
+ *   "escalate" any state but dismissed, pushed signals only: hands the
+ *              signal to the next level's CDC (escalated + 1), the state
+ *              is kept;
  *   "note"     adds a note, the state is kept.
  * note is required for dismiss and escalate (1..RHIS_SIGNAL_MAX_NOTE
  * bytes) and optional otherwise.  The first verify or dismiss sets the
@@ -163,6 +177,7 @@ typedef struct rhis_signal_filter {
     const char *since; /* YYYY-MM-DD: day >= since */
     const char *until; /* YYYY-MM-DD: day <= until */
     int escalated;     /* 1: only escalated ones */
+    int pushed;        /* 1: only pushed, -1: only evidence, 0: both */
     int count;         /* page size (1..500) */
     int64_t offset;
 } rhis_signal_filter;
@@ -183,7 +198,7 @@ rhis_status
 rhis_signal_get(rhis_db *db, int64_t id, json_object **out, char area[16]);
 
 /*
- * Response KPIs of the signals of area (prefix) whose day is in
+ * Response KPIs of the pushed signals of area (prefix) whose day is in
  * [from, to]: counts by state, response rate, share responded within the
  * deadline, median (P25, P75) response time in hours, escalations; and
  * with by_child the same per child area.  *out is a new object.
@@ -213,6 +228,17 @@ typedef struct rhis_warn_opts {
     int history_days;        /* days of series to load (0: 3 years + 5
                               * weeks, what the moving percentile needs) */
     const rhis_actor *actor; /* who runs it (NULL: the system) */
+    /* The push policy (settings warn_push, warn_push_severity,
+     * warn_push_days).  push "all": every signal is pushed; "confirmed"
+     * or NULL: fixed, spatial and fused signals are pushed, and a temporal
+     * signal on a disease when its severity is at least push_severity
+     * (NULL: "orange") or when the same county and disease signalled on
+     * an earlier day of the last push_days days (0: 3), nothing in the
+     * county confirmed it in those days (a spatial signal of the disease
+     * or a fused signal) and none of those earlier signals was pushed. */
+    const char *push;
+    const char *push_severity;
+    int push_days;
 } rhis_warn_opts;
 
 typedef struct rhis_warn_result {
@@ -220,6 +246,7 @@ typedef struct rhis_warn_result {
     int64_t alarms;       /* detector alarms on the day */
     int64_t signals_new;  /* signals created by this run */
     int64_t signals_seen; /* signals already there (a rerun) */
+    int64_t pushed;       /* of signals_new: pushed (the others evidence) */
     int64_t escalated;    /* overdue signals escalated */
     double seconds;
     char missing[256]; /* parts that could not run and why ("" if none) */

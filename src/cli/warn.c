@@ -19,11 +19,14 @@ warn_usage(FILE *f)
 {
     fputs("usage: rhis warn [--db URL] --date YYYY-MM-DD [--to YYYY-MM-DD]\n"
           "                 [--data-dir DIR] [--replicas N] [--seed N]\n"
+          "                 [--push confirmed|all]\n"
           "  runs the outbreak detection for the day (each day of --date.."
           "--to),\n"
           "  stores new signals (a rerun adds none twice), then escalates\n"
           "  signals past their response deadline.  Prints one line per "
-          "day.\n",
+          "day.\n"
+          "  --push: which new signals need a response (setting warn_push;\n"
+          "  default confirmed, all = every signal, the CIDARS way).\n",
           f);
 }
 
@@ -90,6 +93,9 @@ rhis_warn_cli(int argc, char **argv, const char *default_db)
             from = val;
         } else if (strcmp(a, "--to") == 0) {
             to = val;
+        } else if (strcmp(a, "--push") == 0 &&
+                   (strcmp(val, "confirmed") == 0 || strcmp(val, "all") == 0)) {
+            o.push = val;
         } else if (strcmp(a, "--data-dir") == 0) {
             o.data_dir = val;
         } else if (strcmp(a, "--replicas") == 0 &&
@@ -139,9 +145,10 @@ rhis_warn_cli(int argc, char **argv, const char *default_db)
             break;
         }
         printf("%s series=%lld alarms=%lld new_signals=%lld existing=%lld "
-               "seconds=%.2f%s%s\n",
+               "pushed=%lld seconds=%.2f%s%s\n",
                day, (long long)r.series, (long long)r.alarms,
-               (long long)r.signals_new, (long long)r.signals_seen, r.seconds,
+               (long long)r.signals_new, (long long)r.signals_seen,
+               (long long)r.pushed, r.seconds,
                r.missing[0] != '\0' ? " missing: " : "", r.missing);
         if (strcmp(day, to) >= 0)
             break;

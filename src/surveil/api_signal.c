@@ -10,7 +10,9 @@
  *
  * Routes (src/http/routes.c), roles cdc (within its area) and admin:
  *   GET  /api/v1/signals?state=&severity=&kind=&area=&since=&until=
- *                        &escalated=1&_count=&_offset=
+ *                        &escalated=1&pushed=1|0&_count=&_offset=
+ *        (pushed=1: the signals that need a response, what the console's
+ *        main list shows; pushed=0: the evidence behind them; absent: both)
  *   GET  /api/v1/signals/kpi?area=&from=&to=&by=child   (+ planner)
  *   GET  /api/v1/signals/grid?area=&from=&to=
  *   GET  /api/v1/signals/{id}
@@ -156,8 +158,8 @@ rhis_status
 api_signal_list(rhis_req *req, rhis_resp *resp)
 {
     static const char *const allowed[] = {
-        "state", "severity",  "kind",   "area",    "since",
-        "until", "escalated", "_count", "_offset", NULL};
+        "state",     "severity", "kind",   "area",    "since", "until",
+        "escalated", "pushed",   "_count", "_offset", NULL};
     static const char *const STATES[] = {
         "new", "verified", "dismissed", "warning", "open", "all", NULL};
     static const char *const SEVS[] = {"red", "orange", "yellow", "blue", NULL};
@@ -167,7 +169,7 @@ api_signal_list(rhis_req *req, rhis_resp *resp)
     memset(&f, 0, sizeof(f));
     rhis_status rc = known_params(req, allowed,
                                   "state, severity, kind, area, since, until, "
-                                  "escalated, _count, _offset");
+                                  "escalated, pushed, _count, _offset");
     if (rc != RHIS_OK)
         return rc;
     f.state = rhis_req_query(req, "state");
@@ -187,6 +189,12 @@ api_signal_list(rhis_req *req, rhis_resp *resp)
     if (esc != NULL && strcmp(esc, "1") != 0 && strcmp(esc, "0") != 0)
         return bad(req, "escalated", "escalated must be 1 or 0");
     f.escalated = esc != NULL && strcmp(esc, "1") == 0;
+    const char *pu = rhis_req_query(req, "pushed");
+    if (pu != NULL && strcmp(pu, "1") != 0 && strcmp(pu, "0") != 0)
+        return bad(req, "pushed",
+                   "pushed must be 1 (signals that need a response) or 0 "
+                   "(evidence)");
+    f.pushed = pu == NULL ? 0 : strcmp(pu, "1") == 0 ? 1 : -1;
     long count = LIST_DEFAULT, offset = 0;
     const char *cs = rhis_req_query(req, "_count");
     const char *os = rhis_req_query(req, "_offset");
@@ -590,6 +598,9 @@ run_deferred(rhis_req *req, rhis_resp *resp)
     rhis_warn_opts o;
     memset(&o, 0, sizeof(o));
     o.data_dir = req->conf->data_dir;
+    o.push = req->conf->warn_push;
+    o.push_severity = req->conf->warn_push_severity;
+    o.push_days = req->conf->warn_push_days;
     o.actor = &who;
     rhis_warn_result r;
     char err[512] = "";
@@ -605,6 +616,8 @@ run_deferred(rhis_req *req, rhis_resp *resp)
                            json_object_new_int64(r.signals_new));
     json_object_object_add(out, "existingSignals",
                            json_object_new_int64(r.signals_seen));
+    json_object_object_add(out, "pushedSignals",
+                           json_object_new_int64(r.pushed));
     json_object_object_add(out, "seconds", rhis_json_new_fixed(r.seconds, 3));
     json_object_object_add(
         out, "missing",

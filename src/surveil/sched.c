@@ -37,6 +37,8 @@ struct rhis_warn_sched {
     int minute; /* warn_time in minutes after midnight, -1 off */
     char db_url[512];
     char data_dir[512];
+    char push[16], push_severity[8]; /* the push policy (config) */
+    int push_days;
     char tried[11]; /* the day last attempted: once per day per process */
 };
 
@@ -86,6 +88,9 @@ daily(rhis_warn_sched *s, rhis_db *db)
     rhis_warn_opts o;
     memset(&o, 0, sizeof(o));
     o.data_dir = s->data_dir;
+    o.push = s->push;
+    o.push_severity = s->push_severity;
+    o.push_days = s->push_days;
     rhis_warn_result r;
     char err[256] = "";
     rhis_status rc = rhis_warn_run(db, day, &o, &r, err, sizeof(err));
@@ -158,6 +163,10 @@ rhis_warn_sched_start(rhis_warn_sched **out, const rhis_config *conf)
     s->minute = minute;
     snprintf(s->db_url, sizeof(s->db_url), "%s", conf->db);
     snprintf(s->data_dir, sizeof(s->data_dir), "%s", conf->data_dir);
+    snprintf(s->push, sizeof(s->push), "%s", conf->warn_push);
+    snprintf(s->push_severity, sizeof(s->push_severity), "%s",
+             conf->warn_push_severity);
+    s->push_days = conf->warn_push_days;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     if (pthread_create(&s->th, NULL, sched_main, s) != 0) {

@@ -320,8 +320,9 @@ rhis_signal_put(rhis_db *db,
         db,
         "INSERT INTO signal (skey, kind, method, subject_type, subject,"
         " area_code, day, period_start, observed, expected, upper_bound,"
-        " severity, evidence, created_ms, deadline_ms, subject_name, state)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new')"
+        " severity, evidence, created_ms, deadline_ms, subject_name, pushed,"
+        " state)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new')"
         " ON CONFLICT (skey) DO NOTHING RETURNING id",
         &st);
     if (rc != RHIS_OK)
@@ -340,8 +341,12 @@ rhis_signal_put(rhis_db *db,
     rhis_db_bind_text(st, 12, sev);
     rhis_db_bind_text(st, 13, s->evidence != NULL ? s->evidence : "{}");
     rhis_db_bind_int64(st, 14, now_ms);
-    rhis_db_bind_int64(st, 15, now_ms + deadline_span(s->kind));
+    if (s->background)
+        rhis_db_bind_null(st, 15); /* evidence: no deadline */
+    else
+        rhis_db_bind_int64(st, 15, now_ms + deadline_span(s->kind));
     rhis_db_bind_text(st, 16, s->subject_name);
+    rhis_db_bind_int64(st, 17, s->background ? 0 : 1);
     rc = rhis_db_step(st);
     if (rc == RHIS_ROW) {
         *id = rhis_db_column_int64(st, 0);
@@ -374,6 +379,7 @@ typedef struct sig_state {
     char area[16];
     int escalated;
     int64_t responded;
+    int pushed;
 } sig_state;
 
 static void
@@ -388,6 +394,7 @@ fill_state(rhis_stmt *st, void *out)
     snprintf(s->area, sizeof(s->area), "%s", t != NULL ? t : "");
     s->escalated = (int)rhis_db_column_int64(st, 3);
     s->responded = rhis_db_column_int64(st, 4);
+    s->pushed = (int)rhis_db_column_int64(st, 5);
 }
 
 static rhis_status
@@ -397,7 +404,8 @@ load_state(rhis_db *db, int64_t id, sig_state *s, char *err, size_t errlen)
     rhis_status rc =
         rhis_db_query_row(db, fill_state, s,
                           "SELECT state, kind, area_code, escalated,"
-                          " COALESCE(responded_ms, 0) FROM signal WHERE id = ?",
+                          " COALESCE(responded_ms, 0), pushed FROM signal"
+                          " WHERE id = ?",
                           "i", id);
     if (rc == RHIS_ENOTFOUND) {
         snprintf(err, errlen, "signal %lld not found", (long long)id);
@@ -451,6 +459,13 @@ escalate(rhis_db *db,
          size_t errlen)
 {
     char to[16];
+    if (!s->pushed) {
+        snprintf(err, errlen,
+                 "signal %lld is evidence (not pushed): it has no deadline "
+                 "and is not escalated; escalate the signal it supports",
+                 (long long)id);
+        return RHIS_ECONFLICT;
+    }
     level_code(s->area, s->escalated + 1, to, sizeof(to));
     if (to[0] == '\0' || s->escalated >= RHIS_SIGNAL_MAX_ESCALATION) {
         snprintf(err, errlen,
@@ -624,8 +639,9 @@ rhis_signal_escalate_overdue(rhis_db *db, int64_t now_ms, int *n)
     rhis_stmt *st = NULL;
     rhis_status rc = rhis_db_query(
         db, &st,
-        "SELECT id FROM signal WHERE state = 'new' AND deadline_ms < ?"
-        " AND escalated < ? ORDER BY deadline_ms LIMIT 256",
+        "SELECT id FROM signal WHERE state = 'new' AND pushed = 1"
+        " AND deadline_ms < ? AND escalated < ? ORDER BY deadline_ms"
+        " LIMIT 256",
         "ii", now_ms, (int64_t)RHIS_SIGNAL_MAX_ESCALATION);
     while (rc == RHIS_OK && (rc = rhis_db_step(st)) == RHIS_ROW) {
         ids[k++] = rhis_db_column_int64(st, 0);
@@ -669,7 +685,7 @@ rhis_signal_escalate_overdue(rhis_db *db, int64_t now_ms, int *n)
     " a.name, s.day, s.period_start, s.observed, s.expected, s.upper_bound,"   \
     " s.severity, s.created_ms, s.deadline_ms, COALESCE(s.responded_ms, 0),"   \
     " s.state, s.escalated, s.escalated_to, COALESCE(s.fused_into, 0),"        \
-    " s.subject_name"
+    " s.subject_name, s.pushed"
 
 static void
 add_instant(json_object *o, const char *key, int64_t ms)
@@ -724,7 +740,11 @@ summary(rhis_stmt *st)
     add_instant(o, "created", created);
     add_instant(o, "deadline", deadline);
     add_instant(o, "responded", responded);
-    json_object_object_add(o, "deadlineMs", json_object_new_int64(deadline));
+    json_object_object_add(o, "deadlineMs",
+                           deadline != 0 ? json_object_new_int64(deadline)
+                                         : NULL);
+    json_object_object_add(
+        o, "pushed", json_object_new_boolean(rhis_db_column_int64(st, 21)));
     json_object_object_add(
         o, "responseHours",
         responded != 0
@@ -767,6 +787,9 @@ rhis_signal_list(rhis_db *db, const rhis_signal_filter *f, json_object **out)
         rhis_sql_where_add(&w, "s.day <= ?", 's', 0, f->until);
     if (f->escalated)
         rhis_sql_where_add(&w, "s.escalated > 0", 0, 0, NULL);
+    if (f->pushed != 0)
+        rhis_sql_where_add(&w, f->pushed > 0 ? "s.pushed = 1" : "s.pushed = 0",
+                           0, 0, NULL);
     int64_t total = 0;
     rhis_status rc = rhis_sql_where_count(db, &w, "signal s", &total);
     rhis_stmt *st = NULL;
@@ -777,7 +800,8 @@ rhis_signal_list(rhis_db *db, const rhis_signal_filter *f, json_object **out)
             " FROM signal s LEFT JOIN area a ON a.code = s.area_code",
             "ORDER BY CASE s.state WHEN 'new' THEN 0 WHEN 'verified' THEN 1"
             " ELSE 2 END, CASE s.severity WHEN 'red' THEN 0 WHEN 'orange'"
-            " THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END, s.deadline_ms, s.id DESC",
+            " THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END,"
+            " COALESCE(s.deadline_ms, s.created_ms), s.id DESC",
             f->count, f->offset, &st);
     json_object *items = json_object_new_array();
     while (rc == RHIS_OK && (rc = rhis_db_step(st)) == RHIS_ROW) {
@@ -840,7 +864,7 @@ rhis_signal_get(rhis_db *db, int64_t id, json_object **out, char area[16])
         return rc == RHIS_DONE ? RHIS_ENOTFOUND : rc;
     }
     json_object *o = summary(st);
-    json_object *ev = parse_obj(rhis_db_column_text(st, 21));
+    json_object *ev = parse_obj(rhis_db_column_text(st, 22));
     json_object_object_add(o, "evidence", ev);
     const char *ac = rhis_db_column_text(st, 5);
     snprintf(area, 16, "%s", ac != NULL ? ac : "");
@@ -1034,7 +1058,7 @@ rhis_signal_kpi(rhis_db *db,
                       "SELECT area_code, state, kind, created_ms,"
                       " COALESCE(responded_ms, 0), escalated FROM signal"
                       " WHERE area_code LIKE ? AND day >= ? AND day <= ?"
-                      " ORDER BY area_code",
+                      " AND pushed = 1 ORDER BY area_code",
                       "sss", like, from, to);
     kpi_acc all;
     memset(&all, 0, sizeof(all));
@@ -1067,7 +1091,8 @@ rhis_signal_kpi(rhis_db *db,
         json_object_object_add(o, "to", json_object_new_string(to));
         json_object_object_add(
             o, "deadlineRule",
-            json_object_new_string("fixed threshold 2 h, other signals 24 h"));
+            json_object_new_string("pushed signals only: fixed threshold "
+                                   "2 h, other signals 24 h"));
         json_object_object_add(o, "total", acc_json(&all, area, NULL));
         json_object *arr = json_object_new_array();
         for (int i = 0; i < nkids; i++) {

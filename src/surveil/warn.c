@@ -946,10 +946,12 @@ store_fused(run *x, const rhis_fused_signal *fs)
     }
     if (rc != RHIS_OK)
         return rc;
-    if (created)
+    if (created) {
         x->r->signals_new++;
-    else
+        x->r->pushed++; /* fused signals are always pushed */
+    } else {
         x->r->signals_seen++;
+    }
     for (size_t k = 0; k < fs->nids && rc == RHIS_OK; k++)
         rc = rhis_db_run(x->db,
                          "UPDATE signal SET fused_into = ? WHERE id = ?"
@@ -1034,6 +1036,81 @@ fused_signals(run *x)
     return rc;
 }
 
+/* ---- the push policy (warn.h, docs/internals/signals.md) ---- */
+
+static int
+sev_rank(const char *s)
+{
+    static const char *const SEV[] = {"blue", "yellow", "orange", "red"};
+    for (int i = 0; s != NULL && i < 4; i++)
+        if (strcmp(s, SEV[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+/*
+ * 1 when the pending signal i is pushed (needs a response), 0 when it is
+ * evidence.  A failed query pushes: losing an alarm is worse than one more.
+ */
+static int
+is_pushed(run *x, size_t i)
+{
+    const rhis_warn_opts *o = x->o;
+    const rhis_signal_spec *s = &x->p[i].s;
+    if (o->push != NULL && strcmp(o->push, "all") == 0)
+        return 1;
+    if (strcmp(s->kind, "temporal") != 0)
+        return 1; /* fixed threshold, scan-confirmed cluster, fused */
+    if (strcmp(s->subject_type, "disease") != 0)
+        return 0; /* a single channel: evidence unless fused */
+    const char *sev = s->severity != NULL
+                          ? s->severity
+                          : rhis_signal_severity(s->kind, s->subject_type,
+                                                 s->observed, s->upper, 0);
+    const char *floor_sev =
+        o->push_severity != NULL ? o->push_severity : "orange";
+    if (sev_rank(sev) >= sev_rank(floor_sev))
+        return 1;
+    /* a persisting alarm the scan and fusion have not confirmed */
+    int days = o->push_days > 0 ? o->push_days : 3;
+    const char *from = day_text(x, x->d - days);
+    const char *prev = day_text(x, x->d - 1);
+    char county[8];
+    snprintf(county, sizeof(county), "%.6s", s->area_code);
+    int64_t earlier = 0, pushed = 0, confirmed = 0;
+    if (rhis_db_scalar_int64(
+            x->db, &earlier,
+            "SELECT COUNT(*) FROM signal WHERE kind = 'temporal'"
+            " AND subject_type = 'disease' AND subject = ? AND area_code = ?"
+            " AND day >= ? AND day <= ?",
+            "ssss", s->subject, s->area_code, from, prev) != RHIS_OK ||
+        rhis_db_scalar_int64(
+            x->db, &pushed,
+            "SELECT COUNT(*) FROM signal WHERE kind = 'temporal'"
+            " AND subject_type = 'disease' AND subject = ? AND area_code = ?"
+            " AND day >= ? AND day <= ? AND pushed = 1",
+            "ssss", s->subject, s->area_code, from, prev) != RHIS_OK ||
+        rhis_db_scalar_int64(
+            x->db, &confirmed,
+            "SELECT COUNT(*) FROM signal WHERE area_code LIKE ?"
+            " AND day >= ? AND day <= ?"
+            " AND ((kind = 'spatial' AND subject = ?) OR kind = 'fused')",
+            "ssss", rhis_arena_printf(x->a, "%s%%", county), from, x->day,
+            s->subject) != RHIS_OK)
+        return 1;
+    if (earlier == 0 || pushed > 0 || confirmed > 0)
+        return 0;
+    /* the day's own clusters are stored after the temporal signals */
+    for (size_t j = 0; j < x->np; j++) {
+        const rhis_signal_spec *c = &x->p[j].s;
+        if (strcmp(c->kind, "spatial") == 0 &&
+            strcmp(c->subject, s->subject) == 0 &&
+            strncmp(c->area_code, county, strlen(county)) == 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* ---- the run ---- */
 
 static rhis_status
@@ -1045,6 +1122,7 @@ write_signals(run *x)
     for (size_t i = 0; i < x->np && rc == RHIS_OK; i++) {
         int64_t id;
         int created;
+        x->p[i].s.background = !is_pushed(x, i);
         rc = rhis_signal_put(x->db, &x->p[i].s, who, x->p[i].at_ms, &id,
                              &created, err, sizeof(err));
         if (rc == RHIS_EINVAL) {
@@ -1054,9 +1132,10 @@ write_signals(run *x)
             rc = RHIS_OK;
             continue;
         }
-        if (created)
+        if (created) {
             x->r->signals_new++;
-        else
+            x->r->pushed += !x->p[i].s.background;
+        } else
             x->r->signals_seen++;
     }
     return rc;

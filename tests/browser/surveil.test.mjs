@@ -5,8 +5,12 @@
  *
  * Run through tests/browser/run.sh (server, users admin/integrator/cdc with one
  * password). Seeds through the API: school-absence counts with a rise on one day in
- * two townships of 永吉县 (integrator), then that day's detection run (admin), which
- * makes one signal per township.
+ * two townships of 永吉县 (integrator), and antipyretic sales rising with the
+ * absences in the first, then that day's detection run (admin), which makes one
+ * channel signal per township and series and a fused (多点触发) signal in the first.
+ * Push policy (warn_push confirmed, the default): the fused signal is pushed (the
+ * main list, a countdown); the single-channel signals are evidence (the evidence
+ * list, no deadline).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,19 +68,38 @@ function absences(township, category, jump) {
   return { counts };
 }
 
+/* Ten days of antipyretic sales at one pharmacy ending DAY: flat, then a jump. */
+function sales(township, jump) {
+  const counts = [];
+  for (let i = 9; i >= 0; i--) {
+    const d = new Date(Date.parse(`${DAY}T00:00:00Z`) - i * 86400000).toISOString().slice(0, 10);
+    counts.push({
+      channel: 'pharmacy', area_code: township, site: '仁和大药房', day: d, category: 'antipyretic',
+      count: i === 0 ? jump : 6 + (i % 3),
+    });
+  }
+  return { counts };
+}
+
 before(async () => {
   assert.ok(PASSWORD, 'RHIS_PASSWORD must be set');
   for (const u of ['admin', 'integrator', 'cdc']) await login(u);
   await ok('integrator', 'POST', '/api/v1/channel-counts', absences(TOWNSHIPS.verify, 'respiratory', 25));
   await ok('integrator', 'POST', '/api/v1/channel-counts', absences(TOWNSHIPS.dismiss, 'gi', 18));
+  await ok('integrator', 'POST', '/api/v1/channel-counts', sales(TOWNSHIPS.verify, 40));
   const run = await ok('admin', 'POST', '/api/v1/warn/runs', { date: DAY });
-  assert.ok(run.newSignals >= 2, `detection made ${run.newSignals} signals`);
+  assert.ok(run.newSignals >= 4, `detection made ${run.newSignals} signals`);
   const list = await ok('cdc', 'GET', `/api/v1/signals?since=${DAY}&until=${DAY}&state=all`);
   for (const [k, code] of Object.entries(TOWNSHIPS)) {
-    const s = list.items.find((i) => i.area === code && i.subjectType === 'channel');
+    const s = list.items.find((i) => i.area === code && i.subject.startsWith('school_absence:'));
     assert.ok(s, `no signal for ${code}`);
+    assert.equal(s.pushed, false, `a single channel's signal is evidence (${code})`);
+    assert.equal(s.deadline, null);
     seed[k] = s;
   }
+  seed.fused = list.items.find((i) => i.area === TOWNSHIPS.verify && i.kind === 'fused');
+  assert.ok(seed.fused, 'no fused signal');
+  assert.equal(seed.fused.pushed, true);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -106,20 +129,30 @@ async function loginUi(page, user) {
   await page.locator('#nav').waitFor();
 }
 
-test('signal list: most severe first, countdowns, township grid', async () => {
+test('signal list: pushed first with countdowns, evidence apart, township grid', async () => {
   const { page, context, errors } = await newPage();
   try {
     await loginUi(page, 'cdc');
     await page.click('#nav [data-nav="surveillance"]');
     await page.locator('#sv-list[data-state="loaded"]').waitFor();
-    for (const s of Object.values(seed)) {
-      const row = page.locator(`#sv-table tr[data-signal="${s.id}"]`);
+    /* the main list: the pushed (fused) signal with its countdown, no evidence */
+    const fusedRow = page.locator(`#sv-table tr[data-signal="${seed.fused.id}"]`);
+    await fusedRow.waitFor();
+    assert.equal((await fusedRow.locator('.state-badge').textContent()).trim(), '待响应');
+    assert.match(await fusedRow.locator('.due').textContent(), /^剩余 \d+小时\d+分$/);
+    for (const k of ['verify', 'dismiss'])
+      assert.equal(await page.locator(`#sv-table tr[data-signal="${seed[k].id}"]`).count(), 0, `${k}: evidence in the main list`);
+    /* the evidence list: the single-channel signals, without a deadline */
+    await page.selectOption('#sv-pushed', '0');
+    for (const k of ['verify', 'dismiss']) {
+      const row = page.locator(`#sv-table tr[data-signal="${seed[k].id}"]`);
       await row.waitFor();
       assert.equal((await row.locator('.sev-badge').textContent()).trim(), '蓝色');
       assert.equal((await row.locator('.state-badge').textContent()).trim(), '待响应');
-      assert.match(await row.locator('.due').textContent(), /^剩余 \d+小时\d+分$/);
+      assert.equal((await row.locator('.due').textContent()).trim(), '证据，无需响应');
       assert.match(await row.textContent(), /因病缺课/);
     }
+    assert.equal(await page.locator(`#sv-table tr[data-signal="${seed.fused.id}"]`).count(), 0);
     /* rows are ordered by severity: no red after a blue */
     const sevs = await page.locator('#sv-table tbody tr.clickable').evaluateAll((rs) => rs.map((r) => r.dataset.severity));
     const rank = { red: 0, orange: 1, yellow: 2, blue: 3 };
@@ -139,7 +172,7 @@ test('verify a signal: chart, dialog, state and history', async () => {
   const { page, context, errors } = await newPage();
   try {
     await loginUi(page, 'cdc');
-    await page.goto(`${BASE}/#/surveillance?area=220221`);
+    await page.goto(`${BASE}/#/surveillance?area=220221&pushed=0`);
     await page.locator(`#sv-table tr[data-signal="${seed.verify.id}"]`).click();
     await page.locator(`#page-signal[data-signal="${seed.verify.id}"]`).waitFor();
     assert.match(await page.locator('#sig-title').textContent(), /因病缺课 · 呼吸道/);
@@ -188,9 +221,11 @@ test('dismiss a signal: the reason is required and kept', async () => {
     assert.equal(await page.locator('#sig-actions').count(), 0, 'no actions on a dismissed signal');
     await page.locator('#sig-readonly').waitFor();
 
-    /* the list: gone from the open signals, found under 已排除 */
+    /* the evidence list: gone from the open signals, found under 已排除 */
     await page.click('#sig-back');
     await page.locator('#sv-list[data-state="loaded"]').waitFor();
+    await page.selectOption('#sv-pushed', '0');
+    await page.locator(`#sv-table tr[data-signal="${seed.verify.id}"]`).waitFor();
     assert.equal(await page.locator(`#sv-table tr[data-signal="${seed.dismiss.id}"]`).count(), 0);
     await page.selectOption('#sv-state', 'dismissed');
     await page.locator(`#sv-table tr[data-signal="${seed.dismiss.id}"][data-state="dismissed"]`).waitFor();
@@ -209,7 +244,7 @@ test('the console in English', async () => {
   try {
     await loginUi(page, 'cdc');
     await page.click('#lang-switch');
-    await page.goto(`${BASE}/#/surveillance?area=220221&state=all`);
+    await page.goto(`${BASE}/#/surveillance?area=220221&state=all&pushed=all`);
     await page.locator('#sv-list[data-state="loaded"]').waitFor();
     assert.match(await page.locator('#sv-tab-signals').textContent(), /Signals/);
     assert.match(await page.locator(`#sv-table tr[data-signal="${seed.verify.id}"]`).textContent(), /School absence/);

@@ -570,6 +570,82 @@ test_list_and_grid(void **state)
     json_object_put(o);
 }
 
+/* An evidence signal (not pushed): no deadline, never escalated, not in
+ * the KPIs; the list tells the two apart. */
+static void
+test_evidence(void **state)
+{
+    (void)state;
+    char err[256];
+    rhis_signal_spec e =
+        spec("temporal", "pharmacy:antipyretic", "220281100", "2026-10-06");
+    e.method = "ears-c2";
+    e.subject_type = "channel";
+    e.background = 1;
+    int64_t eid = put(&e, T0, 1);
+    rhis_signal_spec p =
+        spec("fused", "respiratory", "220281100", "2026-10-06");
+    p.method = "fusion";
+    p.subject_type = "syndrome";
+    int64_t pid = put(&p, T0, 1);
+    assert_int_equal(count("SELECT COUNT(*) FROM signal WHERE id = ? AND"
+                           " pushed = 0 AND deadline_ms IS NULL",
+                           eid),
+                     1);
+    assert_int_equal(count("SELECT deadline_ms FROM signal WHERE id = ?", pid),
+                     T0 + 24 * HOUR);
+    /* by hand: 409 with a reason; by the sweep: never */
+    assert_int_equal(rhis_signal_act(g_db, eid, "escalate", "look", &cdc,
+                                     T0 + HOUR, err, sizeof(err)),
+                     RHIS_ECONFLICT);
+    assert_non_null(strstr(err, "evidence"));
+    int n = -1;
+    RHIS_CHECK_OK(g_db,
+                  rhis_signal_escalate_overdue(g_db, T0 + 5000 * HOUR, &n));
+    assert_int_equal(count("SELECT escalated FROM signal WHERE id = ?", eid),
+                     0);
+    assert_true(count("SELECT escalated FROM signal WHERE id = ?", pid) > 0);
+    /* it can still be answered (a dismissed one joins no fusion) */
+    RHIS_CHECK_OK(g_db, rhis_signal_act(g_db, eid, "verify", NULL, &cdc,
+                                        T0 + HOUR, err, sizeof(err)));
+    /* the KPIs count the pushed one only */
+    json_object *o = NULL;
+    RHIS_CHECK_OK(g_db, rhis_signal_kpi(g_db, "220281", "2026-10-06",
+                                        "2026-10-06", 0, &o));
+    int64_t v;
+    RHIS_CHECK_OK(NULL,
+                  rhis_json_get_int(rhis_json_get(o, "total"), "signals", &v));
+    assert_int_equal(v, 1);
+    RHIS_CHECK_OK(
+        NULL, rhis_json_get_int(rhis_json_get(o, "total"), "responded", &v));
+    assert_int_equal(v, 0);
+    json_object_put(o);
+    /* the list: pushed=1, pushed=-1 (evidence), 0 both */
+    rhis_signal_filter f;
+    memset(&f, 0, sizeof(f));
+    f.since = "2026-10-06";
+    f.until = "2026-10-06";
+    f.area = "220281";
+    f.count = 10;
+    const int want[][2] = {{1, 1}, {-1, 1}, {0, 2}};
+    for (int i = 0; i < 3; i++) {
+        f.pushed = want[i][0];
+        RHIS_CHECK_OK(g_db, rhis_signal_list(g_db, &f, &o));
+        RHIS_CHECK_OK(NULL, rhis_json_get_int(o, "total", &v));
+        assert_int_equal(v, want[i][1]);
+        json_object *first =
+            json_object_array_get_idx(rhis_json_get(o, "items"), 0);
+        if (f.pushed != 0) {
+            assert_int_equal(
+                json_object_get_boolean(rhis_json_get(first, "pushed")),
+                f.pushed > 0);
+            assert_int_equal(rhis_json_get(first, "deadline") == NULL,
+                             f.pushed < 0);
+        }
+        json_object_put(o);
+    }
+}
+
 int
 main(void)
 {
@@ -584,6 +660,7 @@ main(void)
         cmocka_unit_test(test_overdue_sweep),
         cmocka_unit_test(test_kpi),
         cmocka_unit_test(test_list_and_grid),
+        cmocka_unit_test(test_evidence),
     };
     return rhis_test_run_engines("signals", tests,
                                  sizeof(tests) / sizeof(tests[0]), group_setup,

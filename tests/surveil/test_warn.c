@@ -201,6 +201,40 @@ test_run_finds_the_outbreak(void **state)
                             " (SELECT id FROM signal WHERE kind = 'fused' AND"
                             " area_code = '220221103' AND skey LIKE '%|F01')"),
                      2);
+    /* push policy "confirmed": a single channel's alarm is evidence, with
+     * no deadline; the fused signal it joined, the scan's cluster and the
+     * county's strong (orange) temporal alarm are pushed with 24 h */
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE kind ="
+                            " 'temporal' AND subject_type = 'channel' AND"
+                            " area_code = '220221103' AND pushed = 0 AND"
+                            " deadline_ms IS NULL"),
+                     2);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE kind ="
+                            " 'fused' AND area_code = '220221103' AND"
+                            " pushed = 1 AND deadline_ms = created_ms +"
+                            " 86400000"),
+                     1);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE kind ="
+                            " 'spatial' AND pushed = 1 AND deadline_ms IS NOT"
+                            " NULL"),
+                     1);
+    assert_int_equal(scalar("SELECT pushed FROM signal WHERE method = 'mpm'"
+                            " AND subject = 'hfmd' AND severity = 'orange'"),
+                     1);
+    assert_int_equal(r.pushed, scalar("SELECT COUNT(*) FROM signal WHERE day ="
+                                      " '2026-10-15' AND pushed = 1"));
+    assert_true(r.pushed < r.signals_new);
+    /* evidence is never escalated, however late */
+    int esc = -1;
+    RHIS_CHECK_OK(g_db, rhis_signal_escalate_overdue(
+                            g_db, 4102444800000LL /* 2100 */, &esc));
+    assert_true(esc > 0);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE pushed = 0 AND"
+                            " escalated > 0"),
+                     0);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE pushed = 1 AND"
+                            " escalated = 0 AND state = 'new'"),
+                     0);
     /* the run is recorded */
     assert_int_equal(scalar("SELECT COUNT(*) FROM warn_run WHERE day ="
                             " '2026-10-15' AND status = 'ok'"),
@@ -350,6 +384,46 @@ test_alert_sync(void **state)
                      1);
 }
 
+/* warn_push "all" (the CIDARS behaviour): every signal of the day is
+ * pushed with a deadline, channel-only ones included. */
+static void
+test_push_all(void **state)
+{
+    (void)state;
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    RHIS_CHECK_OK(g_db, rhis_db_run(g_db,
+                                    "DELETE FROM signal_event WHERE signal_id"
+                                    " IN (SELECT id FROM signal WHERE day ="
+                                    " '2026-10-15')",
+                                    ""));
+    RHIS_CHECK_OK(g_db, rhis_db_run(g_db,
+                                    "DELETE FROM signal WHERE day ="
+                                    " '2026-10-15'",
+                                    ""));
+    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    rhis_warn_opts o;
+    memset(&o, 0, sizeof(o));
+    o.data_dir = g_data;
+    o.scan_replicas = 199;
+    o.seed = 7;
+    o.push = "all";
+    rhis_warn_result r;
+    char err[512] = "";
+    RHIS_CHECK_OK(g_db,
+                  rhis_warn_run(g_db, "2026-10-15", &o, &r, err, sizeof(err)));
+    assert_true(r.signals_new > 0);
+    assert_int_equal(r.pushed, r.signals_new);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE day ="
+                            " '2026-10-15' AND (pushed = 0 OR deadline_ms IS"
+                            " NULL)"),
+                     0);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM signal WHERE kind ="
+                            " 'temporal' AND subject_type = 'channel' AND"
+                            " area_code = '220221103' AND deadline_ms ="
+                            " created_ms + 86400000"),
+                     2);
+}
+
 int
 main(void)
 {
@@ -360,6 +434,7 @@ main(void)
         cmocka_unit_test(test_quiet_day),
         cmocka_unit_test(test_short_history_falls_back),
         cmocka_unit_test(test_alert_sync),
+        cmocka_unit_test(test_push_all),
     };
     return rhis_test_run_engines("daily run", tests,
                                  sizeof(tests) / sizeof(tests[0]), group_setup,

@@ -192,7 +192,7 @@ function actionBar(s, ctx, onDone) {
       }),
     }, t('sig.dismiss')),
     h('button', { type: 'button', class: 'btn', id: 'sig-warn', onclick: () => warnDialog(s, done('sig.done.warn')) }, t('sig.warn')),
-    s.escalated < 2 ? h('button', {
+    s.escalated < 2 && s.pushed !== false ? h('button', {
       type: 'button', class: 'btn btn-ghost-dark', id: 'sig-escalate',
       onclick: () => answerDialog(s, {
         id: 'sig-escalate-dialog', title: t('sig.escalate.title'), body: '', fieldLabel: t('sig.escalate.note'),
@@ -214,7 +214,7 @@ function show(root, s, ctx, message) {
     [t('sig.expected'), num(s.expected)],
     [t('sig.threshold'), `${num(s.threshold)}${s.threshold != null ? seven : ''}`],
     [t('sig.created'), fmtDateTime(s.created)],
-    [t('sig.deadline'), fmtDateTime(s.deadline)],
+    [t('sig.deadline'), s.pushed === false ? t('sv.due.evidence') : fmtDateTime(s.deadline)],
     [t('sig.responded'), fmtDateTime(s.responded)],
     [t('sig.escalatedTo'), s.escalated ? `${s.escalatedTo}（${s.escalated}）` : t('common.none')],
   ], 'sig-facts');

@@ -53,6 +53,7 @@ function span(ms) {
  */
 export function dueText(s, skew) {
   if (s.responded) return { text: t('sv.due.done', { h: s.responseHours }), cls: 'due-done' };
+  if (s.pushed === false || s.deadlineMs == null) return { text: t('sv.due.evidence'), cls: 'due-none' };
   const left = s.deadlineMs - (Date.now() + skew);
   if (left < 0) return { text: t('sv.due.over', { t: span(-left) }), cls: 'due-over' };
   return { text: t('sv.due.left', { t: span(left) }), cls: left < 3600000 ? 'due-soon' : 'due-ok' };
@@ -101,13 +102,17 @@ async function renderSignals(box, ctx) {
   const state = params.state || 'open';
   const severity = params.severity || '';
   const kind = params.kind || '';
+  /* pushed signals need a response; evidence is the screen behind them
+   * (docs/internals/signals.md "Pushed or evidence") */
+  const pushed = params.pushed || '1';
   const select = (id, key, value, options) => h('label', { class: 'field-inline' },
     h('span', null, t(`sv.filter.${key}`)),
     h('select', {
       class: 'select', id,
-      onchange: (ev) => ctx.update({ tab: 'signals', state, severity, kind, [key]: ev.target.value }),
+      onchange: (ev) => ctx.update({ tab: 'signals', state, severity, kind, pushed, [key]: ev.target.value }),
     }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
   const filters = h('div', { class: 'filters', id: 'sv-filters' },
+    select('sv-pushed', 'pushed', pushed, [['1', t('sv.pushed.1')], ['0', t('sv.pushed.0')], ['all', t('sv.filter.all')]]),
     select('sv-state', 'state', state, [['open', t('sv.filter.open')], ['new', t('sv.state.new')], ['verified', t('sv.state.verified')],
       ['dismissed', t('sv.state.dismissed')], ['warning', t('sv.state.warning')], ['all', t('sv.filter.all')]]),
     select('sv-severity', 'severity', severity, [['', t('sv.filter.all')], ...['red', 'orange', 'yellow', 'blue'].map((s) => [s, t(`sv.severity.${s}`)])]),
@@ -121,7 +126,7 @@ async function renderSignals(box, ctx) {
     runLine.textContent = last ? t('sv.lastRun', { day: last.day, status: last.status, n: fmtNumber(last.signals) }) : t('sv.noRun');
   }).catch(() => { runLine.textContent = ''; });
 
-  const res = await api(`/api/v1/signals${qs({ area: area.code, state, severity, kind, _count: 200 })}`);
+  const res = await api(`/api/v1/signals${qs({ area: area.code, state, severity, kind, pushed: pushed === 'all' ? '' : pushed, _count: 200 })}`);
   const skew = (res.now || Date.now()) - Date.now();
   const timers = [];
   const open = (s) => ctx.go('signal', { area: area.code, id: s.id });
