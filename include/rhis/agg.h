@@ -53,6 +53,15 @@ rhis_agg_before(rhis_db *db, rhis_agg_touch *t, const char *kind, int64_t id);
  * caller must roll back its transaction.
  */
 rhis_status rhis_agg_after(rhis_db *db, rhis_agg_touch *t, int64_t id);
+/*
+ * Inside a transaction the differences are buffered on the connection and
+ * written once per distinct counter just before COMMIT (a savepoint rolled
+ * back drops its part, a rollback all).  Writes the buffered differences
+ * now: call before reading agg_count or agg_month in a transaction that
+ * may have written records (the value API, verify and rebuild do).
+ */
+rhis_status rhis_agg_flush(rhis_db *db);
+
 /* Releases t without applying anything (the write failed). */
 void rhis_agg_cancel(rhis_agg_touch *t);
 

@@ -82,6 +82,47 @@ rhis_status rhis_db_commit(rhis_db *db);
 void rhis_db_rollback(rhis_db *db);
 
 /*
+ * Savepoints are written as SQL through rhis_db_exec ("SAVEPOINT name",
+ * "RELEASE [SAVEPOINT] name", "ROLLBACK TO [SAVEPOINT] name", one
+ * statement per call); rhis_db_exec recognises them and keeps the stack of
+ * open savepoints, so a transaction hook (below) can undo its own state
+ * with the engine's.
+ */
+/* Open savepoints (0 outside any). */
+int rhis_db_savepoint_depth(const rhis_db *db);
+
+/*
+ * A transaction hook: per-connection state that lives for one transaction
+ * and is written out just before the engine's COMMIT (live aggregates
+ * buffer their deltas this way, src/plan/agg.c).  One hook per connection.
+ */
+typedef enum rhis_db_sp_op {
+    RHIS_SP_OPEN = 1,     /* a savepoint opened; depth: the new depth */
+    RHIS_SP_RELEASE = 2,  /* savepoint number depth (1 = outermost) and the
+                           * ones inside it released; kept changes stay */
+    RHIS_SP_ROLLBACK = 3, /* rolled back to savepoint number depth, which
+                           * stays open; the ones inside it are gone */
+} rhis_db_sp_op;
+
+typedef struct rhis_db_tx_hook {
+    /* Called by rhis_db_commit inside the transaction, before COMMIT; an
+     * error fails the commit (the caller then rolls back). */
+    rhis_status (*pre_commit)(rhis_db *db, void *arg);
+    /* The transaction was rolled back (rhis_db_rollback), or a new one
+     * begins: drop the state. */
+    void (*rollback)(void *arg);
+    /* A savepoint event (see rhis_db_sp_op). */
+    void (*savepoint)(void *arg, rhis_db_sp_op op, int depth);
+    /* The connection is closing: release arg. */
+    void (*free)(void *arg);
+} rhis_db_tx_hook;
+
+/* Installs hook h with state arg on db (replacing and freeing any other). */
+void rhis_db_set_tx_hook(rhis_db *db, const rhis_db_tx_hook *h, void *arg);
+/* The state of hook h on db, NULL when h is not installed. */
+void *rhis_db_tx_hook_arg(const rhis_db *db, const rhis_db_tx_hook *h);
+
+/*
  * Deferred writes, for bulk loads (PostgreSQL; SQLite ignores them, its
  * calls are local).  While on and inside a transaction, an INSERT, UPDATE
  * or DELETE without RETURNING is sent in libpq pipeline mode and its step

@@ -34,6 +34,15 @@
  * references (the order $export writes: Patient, Encounter, then the rest).
  * A reference to an id the file has not defined names a resource already
  * on the server.
+ *
+ * Plan aggregates (rhis/agg.h): when the database holds no clinical
+ * records yet (no Patient, Encounter, Observation, Immunization,
+ * Condition or contract), a first load does not maintain them per line;
+ * it rebuilds them once at the end (rhis_agg_rebuild, the same numbers as
+ * live maintenance: `rhis plan verify`).  Until then the values served
+ * do not include the file's records; a run that dies before the rebuild
+ * leaves them behind until `rhis plan rebuild`.  Into a database that
+ * has records, each line maintains them as any write does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +53,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rhis/agg.h"
 #include "rhis/alloc.h"
 #include "rhis/audit.h"
 #include "rhis/buf.h"
@@ -336,10 +346,12 @@ rewrite_refs(importer *im, json_object *v, char *unresolved, size_t len)
     }
 }
 
+/* A savepoint statement: through rhis_db_exec, which tracks savepoints
+ * for the aggregate buffer (rhis/db.h). */
 static rhis_status
 sql(importer *im, const char *stmt)
 {
-    return rhis_db_run(im->db, stmt, "");
+    return rhis_db_exec(im->db, stmt);
 }
 
 /* The new id of a reference key: this transaction's lines, then earlier
@@ -928,6 +940,48 @@ open_target(const char *url)
     return db;
 }
 
+/* True when db has no clinical records (the aggregates can be rebuilt
+ * after the load at the cost of the file alone). */
+static int
+no_clinical_rows(rhis_db *db)
+{
+    static const char *const sql[] = {
+        "SELECT 1 FROM patient LIMIT 1",
+        "SELECT 1 FROM encounter LIMIT 1",
+        "SELECT 1 FROM observation LIMIT 1",
+        "SELECT 1 FROM immunization LIMIT 1",
+        "SELECT 1 FROM condition LIMIT 1",
+        "SELECT 1 FROM fd_contract LIMIT 1",
+    };
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        int64_t one;
+        if (rhis_db_scalar_int64(db, &one, sql[i], "") != RHIS_ENOTFOUND)
+            return 0; /* a row, or an error: keep live maintenance */
+    }
+    return 1;
+}
+
+/* After a first load without live maintenance: the rebuild. */
+static rhis_status
+rebuild_aggregates(rhis_db *db)
+{
+    char err[300] = "";
+    int64_t facts = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rhis_status rc = rhis_agg_rebuild(db, &facts, err, sizeof(err));
+    if (rc != RHIS_OK) {
+        (void)fprintf(stderr,
+                      "rhis import: plan aggregates not rebuilt: %s; run "
+                      "'rhis plan rebuild'\n",
+                      err);
+        return rc;
+    }
+    printf("plan aggregates rebuilt: %lld facts, %.2f s\n", (long long)facts,
+           seconds_since(&t0));
+    return RHIS_OK;
+}
+
 /* The audit event of the run (who loaded how much, never what) and the
  * summary lines. */
 static void
@@ -990,9 +1044,18 @@ cmd_import_fhir(int argc, char **argv)
     im.total = total;
     im.progress = o.progress && isatty(STDERR_FILENO);
     im.err_on_stderr = err == stderr;
+    /* a first load: aggregates rebuilt once at the end (see the top) */
+    int bulk_agg = rhis_agg_enabled() && no_clinical_rows(db);
+    if (bulk_agg)
+        rhis_agg_set_enabled(0);
     rhis_status rc = import_stream(&im, in);
     summarise(&im, rc, &o);
     status = rc != RHIS_OK ? 2 : im.failed > 0 ? 1 : 0;
+    if (bulk_agg) {
+        rhis_agg_set_enabled(1);
+        if (im.loaded > 0 && rebuild_aggregates(db) != RHIS_OK)
+            status = 2;
+    }
     importer_fini(&im);
     rhis_db_close(db);
     if (in != stdin)

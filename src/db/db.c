@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "driver.h"
@@ -54,8 +55,11 @@ rhis_db_open(rhis_db **out, const char *url, char *err, size_t errlen)
 void
 rhis_db_close(rhis_db *db)
 {
-    if (db != NULL)
-        db->drv->close(db);
+    if (db == NULL)
+        return;
+    if (db->hook != NULL && db->hook->free != NULL)
+        db->hook->free(db->hook_arg);
+    db->drv->close(db);
 }
 
 rhis_dialect
@@ -157,10 +161,126 @@ rhis_db_changes(rhis_db *db)
     return db->drv->changes(db);
 }
 
+/* Skips blanks, then word w (case-insensitive) followed by a blank;
+ * returns what follows, or NULL. */
+static const char *
+word(const char *s, const char *w)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n')
+        s++;
+    size_t n = strlen(w);
+    if (strncasecmp(s, w, n) != 0 ||
+        (s[n] != ' ' && s[n] != '\t' && s[n] != '\n'))
+        return NULL;
+    return s + n;
+}
+
+/* The savepoint statement sql is (RHIS_SP_*), 0 if none; name gets the
+ * savepoint's name. */
+static int
+savepoint_stmt(const char *sql, char *name, size_t len)
+{
+    const char *r;
+    int op = 0;
+    if ((r = word(sql, "SAVEPOINT")) != NULL) {
+        op = RHIS_SP_OPEN;
+    } else if ((r = word(sql, "RELEASE")) != NULL) {
+        op = RHIS_SP_RELEASE;
+    } else if ((r = word(sql, "ROLLBACK")) != NULL &&
+               (r = word(r, "TO")) != NULL) {
+        op = RHIS_SP_ROLLBACK;
+    } else {
+        return 0;
+    }
+    if (op != RHIS_SP_OPEN) {
+        const char *k = word(r, "SAVEPOINT");
+        if (k != NULL)
+            r = k;
+    }
+    while (*r == ' ' || *r == '\t' || *r == '\n')
+        r++;
+    size_t n = 0;
+    while (r[n] != '\0' && r[n] != ' ' && r[n] != ';' && r[n] != '\n' &&
+           n + 1 < len) {
+        name[n] = r[n];
+        n++;
+    }
+    name[n] = '\0';
+    return op;
+}
+
+/* The depth (1 = outermost) of the innermost savepoint called name; the
+ * innermost one when the name is not known. */
+static int
+sp_find(const rhis_db *db, const char *name)
+{
+    int top = db->nsp < RHIS_DB_MAX_SP ? db->nsp : RHIS_DB_MAX_SP;
+    for (int i = top; i > 0; i--)
+        if (strcasecmp(db->sp[i - 1], name) == 0)
+            return i;
+    return db->nsp;
+}
+
+static void
+sp_event(rhis_db *db, int op, const char *name)
+{
+    int depth;
+    switch (op) {
+    case RHIS_SP_OPEN:
+        if (db->nsp < RHIS_DB_MAX_SP)
+            snprintf(db->sp[db->nsp], sizeof(db->sp[0]), "%s", name);
+        depth = ++db->nsp;
+        break;
+    case RHIS_SP_RELEASE:
+        depth = sp_find(db, name);
+        if (depth == 0)
+            return;
+        db->nsp = depth - 1;
+        break;
+    default:
+        depth = sp_find(db, name);
+        if (depth == 0)
+            return;
+        db->nsp = depth;
+        break;
+    }
+    if (db->hook != NULL && db->hook->savepoint != NULL)
+        db->hook->savepoint(db->hook_arg, (rhis_db_sp_op)op, depth);
+}
+
 rhis_status
 rhis_db_exec(rhis_db *db, const char *sql)
 {
-    return db->drv->exec(db, sql);
+    char name[32];
+    int op = savepoint_stmt(sql, name, sizeof(name));
+    rhis_status rc = db->drv->exec(db, sql);
+    if (rc == RHIS_OK && op != 0)
+        sp_event(db, op, name);
+    else if (rc == RHIS_OK && (strcasecmp(sql, "ROLLBACK") == 0 ||
+                               strcasecmp(sql, "COMMIT") == 0))
+        db->nsp = 0; /* a raw end (a read snapshot, src/fhir/export.c) */
+    return rc;
+}
+
+int
+rhis_db_savepoint_depth(const rhis_db *db)
+{
+    return db->nsp;
+}
+
+void
+rhis_db_set_tx_hook(rhis_db *db, const rhis_db_tx_hook *h, void *arg)
+{
+    if (db->hook != NULL && db->hook->free != NULL)
+        db->hook->free(db->hook_arg);
+    db->hook = h;
+    db->hook_arg = arg;
+}
+
+void *
+rhis_db_tx_hook_arg(const rhis_db *db, const rhis_db_tx_hook *h)
+{
+    return db->hook == h ? db->hook_arg : NULL;
 }
 
 static void
@@ -180,8 +300,13 @@ rhis_db_begin(rhis_db *db)
     rhis_status rc = db->drv->exec(db, db->drv->dialect == RHIS_DIALECT_SQLITE
                                            ? "BEGIN IMMEDIATE"
                                            : "BEGIN");
-    if (rc == RHIS_OK)
+    if (rc == RHIS_OK) {
         db->in_tx = 1;
+        db->nsp = 0;
+        /* state left by a transaction not ended through this file */
+        if (db->hook != NULL && db->hook->rollback != NULL)
+            db->hook->rollback(db->hook_arg);
+    }
     return rc;
 }
 
@@ -217,9 +342,14 @@ rhis_db_begin_lazy(rhis_db *db)
 rhis_status
 rhis_db_commit(rhis_db *db)
 {
-    rhis_status rc = db->drv->exec(db, "COMMIT");
+    rhis_status rc = RHIS_OK;
+    if (db->in_tx && db->hook != NULL && db->hook->pre_commit != NULL)
+        rc = db->hook->pre_commit(db, db->hook_arg);
+    if (rc == RHIS_OK)
+        rc = db->drv->exec(db, "COMMIT");
     if (rc == RHIS_OK) {
         db->in_tx = 0;
+        db->nsp = 0;
         end_lazy(db);
     }
     return rc;
@@ -232,6 +362,9 @@ rhis_db_rollback(rhis_db *db)
         return;
     (void)db->drv->exec(db, "ROLLBACK");
     db->in_tx = 0;
+    db->nsp = 0;
+    if (db->hook != NULL && db->hook->rollback != NULL)
+        db->hook->rollback(db->hook_arg);
     end_lazy(db);
 }
 

@@ -9,6 +9,8 @@
 
 #include "rhis/db.h"
 
+#define RHIS_DB_MAX_SP 16
+
 typedef struct rhis_db_driver {
     const char *scheme;
     rhis_dialect dialect;
@@ -45,6 +47,13 @@ struct rhis_db {
     int in_tx;    /* maintained by db.c begin/commit/rollback */
     int lazy;     /* the open transaction is a lazy one (rhis_db_begin_lazy) */
     int deferred; /* rhis_db_set_deferred on, and the driver supports it */
+    /* open savepoints, outermost first (names as written, for RELEASE and
+     * ROLLBACK TO of an outer one); nsp may exceed RHIS_DB_MAX_SP, the
+     * names of the deeper ones are then not kept */
+    int nsp;
+    char sp[RHIS_DB_MAX_SP][32];
+    const rhis_db_tx_hook *hook; /* rhis_db_set_tx_hook */
+    void *hook_arg;
 };
 struct rhis_stmt {
     const rhis_db_driver *drv;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "fhir_int.h"
+#include "rhis/agg.h"
 #include "rhis/json.h"
 
 static int64_t
@@ -196,6 +197,15 @@ store_failed(rhis_fhir_ctx *c, const rhis_fhir_type *t, rhis_status rc)
     return rc;
 }
 
+/* A failed aggregate update fails the write (the caller rolls back). */
+static rhis_status
+agg_status(rhis_fhir_ctx *c, rhis_status rc)
+{
+    if (rc == RHIS_OK)
+        return rc;
+    return rhis_fhir_fail(c, rc, NULL, "cannot update the plan aggregates");
+}
+
 static int
 is_self_patient(const rhis_fhir_type *t)
 {
@@ -225,6 +235,8 @@ rhis_fhir_do_create(rhis_fhir_ctx *c,
     c->last_patient_id = pid;
     stamp(c, res, nid, 1);
     rc = put_version(c, t, nid, 1, 0, "POST", pid, rhis_json_print(res));
+    if (rc == RHIS_OK) /* plan aggregates, same transaction (rhis/agg.h) */
+        rc = agg_status(c, rhis_agg_inserted(c->db, t->name, nid));
     if (rc != RHIS_OK)
         return rc;
     *id = nid;
@@ -233,13 +245,13 @@ rhis_fhir_do_create(rhis_fhir_ctx *c,
     return RHIS_OK;
 }
 
-rhis_status
-rhis_fhir_do_update(rhis_fhir_ctx *c,
-                    const rhis_fhir_type *t,
-                    int64_t id,
-                    json_object *res,
-                    int64_t if_match,
-                    int64_t *version)
+static rhis_status
+do_update(rhis_fhir_ctx *c,
+          const rhis_fhir_type *t,
+          int64_t id,
+          json_object *res,
+          int64_t if_match,
+          int64_t *version)
 {
     c->err_status = RHIS_OK;
     rhis_status rc = check_type(c, t, res);
@@ -290,11 +302,11 @@ rhis_fhir_do_update(rhis_fhir_ctx *c,
     return RHIS_OK;
 }
 
-rhis_status
-rhis_fhir_do_delete(rhis_fhir_ctx *c,
-                    const rhis_fhir_type *t,
-                    int64_t id,
-                    int64_t *version)
+static rhis_status
+do_delete(rhis_fhir_ctx *c,
+          const rhis_fhir_type *t,
+          int64_t id,
+          int64_t *version)
 {
     c->err_status = RHIS_OK;
     current cur = {0};
@@ -322,6 +334,49 @@ rhis_fhir_do_delete(rhis_fhir_ctx *c,
     if (rc == RHIS_OK && version != NULL)
         *version = nv;
     return rc;
+}
+
+/*
+ * Update and delete with the plan aggregates kept in the same transaction
+ * (rhis/agg.h): the facts of the record before the write are taken first,
+ * the difference applied after it.
+ */
+rhis_status
+rhis_fhir_do_update(rhis_fhir_ctx *c,
+                    const rhis_fhir_type *t,
+                    int64_t id,
+                    json_object *res,
+                    int64_t if_match,
+                    int64_t *version)
+{
+    rhis_agg_touch at;
+    rhis_status rc = agg_status(c, rhis_agg_before(c->db, &at, t->name, id));
+    if (rc != RHIS_OK)
+        return rc;
+    rc = do_update(c, t, id, res, if_match, version);
+    if (rc != RHIS_OK) {
+        rhis_agg_cancel(&at);
+        return rc;
+    }
+    return agg_status(c, rhis_agg_after(c->db, &at, id));
+}
+
+rhis_status
+rhis_fhir_do_delete(rhis_fhir_ctx *c,
+                    const rhis_fhir_type *t,
+                    int64_t id,
+                    int64_t *version)
+{
+    rhis_agg_touch at;
+    rhis_status rc = agg_status(c, rhis_agg_before(c->db, &at, t->name, id));
+    if (rc != RHIS_OK)
+        return rc;
+    rc = do_delete(c, t, id, version);
+    if (rc != RHIS_OK) {
+        rhis_agg_cancel(&at);
+        return rc;
+    }
+    return agg_status(c, rhis_agg_after(c->db, &at, id));
 }
 
 rhis_status

@@ -68,6 +68,9 @@ sum_months(
     rhis_db *db, const char *code, const char *a, int m1, int m2, double *out)
 {
     rhis_stmt *st;
+    rhis_status frc = rhis_agg_flush(db); /* this transaction's writes */
+    if (frc != RHIS_OK)
+        return frc;
     rhis_status rc;
     if (a[0] == '\0')
         rc = rhis_db_query(db, &st,
@@ -95,7 +98,9 @@ sum_days(rhis_db *db,
          double *out)
 {
     rhis_stmt *st;
-    rhis_status rc;
+    rhis_status rc = rhis_agg_flush(db); /* this transaction's writes */
+    if (rc != RHIS_OK)
+        return rc;
     if (a[0] == '\0') {
         rc = rhis_db_query(db, &st,
                            "SELECT SUM(value) FROM agg_count WHERE element = ?"

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "registry_int.h"
+#include "rhis/agg.h"
 #include "rhis/csv.h"
 #include "rhis/fhir.h"
 #include "rhis/handlers.h"
@@ -180,6 +181,8 @@ insert(rhis_db *db, inst *in)
         rc = RHIS_OK;
     }
     rhis_db_finalize(st);
+    if (rc == RHIS_OK) /* beds and staff aggregates (rhis/agg.h) */
+        rc = rhis_agg_institution(db, in->id);
     return rc;
 }
 
@@ -1112,6 +1115,8 @@ api_organization_update(rhis_req *req, rhis_resp *resp)
         rhis_db_finalize(st);
         if (rc == RHIS_DONE)
             rc = rhis_db_changes(db) == 1 ? RHIS_OK : RHIS_EPRECOND;
+        if (rc == RHIS_OK)
+            rc = rhis_agg_institution(db, id);
     }
     if (rc != RHIS_OK) {
         rhis_db_rollback(db);
@@ -1363,8 +1368,8 @@ api_location_update(rhis_req *req, rhis_resp *resp)
             rhis_db_bind_int64(st, 6, id);
             rc = rhis_db_step(st);
             rhis_db_finalize(st);
-            if (rc == RHIS_DONE)
-                rc = RHIS_OK;
+            if (rc == RHIS_DONE) /* active may change: beds aggregates */
+                rc = rhis_agg_institution(db, id);
         }
     }
     if (rc == RHIS_OK) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rhis/agg.h"
 #include "rhis/fhir.h"
 #include "rhis/handlers.h"
 #include "rhis/json.h"
@@ -690,6 +691,8 @@ prole_write(rhis_req *req, rhis_resp *resp, int create)
             }
             rhis_db_finalize(st);
         }
+        if (rc == RHIS_OK) /* staff aggregates (rhis/agg.h) */
+            rc = rhis_agg_institution(db, r.institution_id);
         r.version = 1;
     } else {
         prole old;
@@ -711,6 +714,10 @@ prole_write(rhis_req *req, rhis_resp *resp, int create)
                              " version = ?, updated_at = ? WHERE id = ?",
                              "iisiiii", r.practitioner_id, r.institution_id,
                              r.role, (int64_t)r.active, r.version, now, id);
+        if (rc == RHIS_OK) /* staff aggregates of both institutions */
+            rc = rhis_agg_institution(db, old.institution_id);
+        if (rc == RHIS_OK && old.institution_id != r.institution_id)
+            rc = rhis_agg_institution(db, r.institution_id);
         }
     }
     r.updated_at = now;

@@ -132,6 +132,10 @@ run_engine() {
         fail "stored Condition keeps the file reference: $json"
     echo "$json" | grep -q '"id":"c1"' && fail "the file id was kept: $json"
     check_versions "$db"
+    # a first load rebuilds the plan aggregates once, at the end
+    grep -q "plan aggregates rebuilt" "$tmp/out" ||
+        fail "no aggregate rebuild after a first load: $(cat "$tmp/out")"
+    expect_rc 0 "$rhis" plan verify --db "$db"
 
     # mixed file: good lines load, bad ones are reported, exit 1
     before=$(q "$db" "SELECT COUNT(*) FROM patient")
@@ -140,6 +144,11 @@ run_engine() {
     grep -q "8 lines, 3 resources loaded, 5 failed" "$tmp/out" ||
         fail "mixed file: $(cat "$tmp/out")"
     grep -q "see $tmp/errors" "$tmp/err" || fail "no pointer to the report"
+    # into a database with records: live maintenance, line by line (the
+    # careful replay's savepoints rolled back lines: live = rebuild)
+    grep -q "plan aggregates rebuilt" "$tmp/out" &&
+        fail "aggregates rebuilt although the database had records"
+    expect_rc 0 "$rhis" plan verify --db "$db"
     [ "$(wc -l <"$tmp/errors")" -eq 5 ] || fail "report: $(cat "$tmp/errors")"
     grep -q '^line 2: -: -: invalid JSON' "$tmp/errors" ||
         fail "bad JSON: $(cat "$tmp/errors")"

@@ -609,6 +609,82 @@ deferred_failure_is_reported_and_rolled_back(void **state)
     assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_deffail"), 0);
 }
 
+/* A transaction hook that records what db.c told it. */
+typedef struct hook_log {
+    int pre_commit, rollback, freed;
+    char events[64]; /* "o1 o2 r1 l1 " ... */
+} hook_log;
+
+static rhis_status
+log_pre_commit(rhis_db *db, void *arg)
+{
+    (void)db;
+    ((hook_log *)arg)->pre_commit++;
+    return RHIS_OK;
+}
+
+static void
+log_rollback(void *arg)
+{
+    ((hook_log *)arg)->rollback++;
+}
+
+static void
+log_savepoint(void *arg, rhis_db_sp_op op, int depth)
+{
+    hook_log *h = arg;
+    size_t n = strlen(h->events);
+    (void)snprintf(h->events + n, sizeof(h->events) - n, "%c%d ",
+                   op == RHIS_SP_OPEN      ? 'o'
+                   : op == RHIS_SP_RELEASE ? 'l'
+                                           : 'r',
+                   depth);
+}
+
+static void
+log_free(void *arg)
+{
+    ((hook_log *)arg)->freed++;
+}
+
+static const rhis_db_tx_hook test_hook = {log_pre_commit, log_rollback,
+                                          log_savepoint, log_free};
+
+/* Savepoints written as SQL are tracked by name (nested, released and
+ * rolled back to an outer one); the hook runs before commit and on
+ * rollback. */
+static void
+tx_hook_sees_savepoints_commit_and_rollback(void **state)
+{
+    (void)state;
+    hook_log h;
+    memset(&h, 0, sizeof(h));
+    rhis_db_set_tx_hook(g_db, &test_hook, &h);
+    assert_ptr_equal(rhis_db_tx_hook_arg(g_db, &test_hook), &h);
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    assert_int_equal(h.rollback, 1); /* begin drops stale state */
+    CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT a"));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "savepoint b"));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT c"));
+    assert_int_equal(rhis_db_savepoint_depth(g_db), 3);
+    CHECK_OK(g_db, rhis_db_exec(g_db, "ROLLBACK TO SAVEPOINT b"));
+    assert_int_equal(rhis_db_savepoint_depth(g_db), 2);
+    CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE a"));
+    assert_int_equal(rhis_db_savepoint_depth(g_db), 0);
+    assert_string_equal(h.events, "o1 o2 o3 r2 l1 ");
+    assert_int_equal(h.pre_commit, 0);
+    CHECK_OK(g_db, rhis_db_commit(g_db));
+    assert_int_equal(h.pre_commit, 1);
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT a"));
+    rhis_db_rollback(g_db);
+    assert_int_equal(h.rollback, 3);
+    assert_int_equal(rhis_db_savepoint_depth(g_db), 0);
+    rhis_db_set_tx_hook(g_db, NULL, NULL);
+    assert_int_equal(h.freed, 1);
+    assert_null(rhis_db_tx_hook_arg(g_db, &test_hook));
+}
+
 #define CONFORMANCE_TEST(f)                                                    \
     cmocka_unit_test_setup_teardown(f, open_conn, close_conn)
 
@@ -635,6 +711,7 @@ static const struct CMUnitTest conformance[] = {
     CONFORMANCE_TEST(repeated_and_many_statements_give_the_same_answers),
     CONFORMANCE_TEST(deferred_writes_are_all_there_and_counted),
     CONFORMANCE_TEST(deferred_failure_is_reported_and_rolled_back),
+    CONFORMANCE_TEST(tx_hook_sees_savepoints_commit_and_rollback),
 };
 
 /* ---- PostgreSQL only -------------------------------------------------- */

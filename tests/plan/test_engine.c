@@ -200,15 +200,16 @@ parse(const char *text)
     return o;
 }
 
-/* Creates (id 0), updates (id > 0) or deletes (del) in its own
- * transaction; returns the id. */
+/* Creates (id 0), updates (id > 0) or deletes (del); in its own
+ * transaction unless in_tx (one is open); returns the id. */
 static int64_t
-write_res(const char *type, const char *text, int64_t id, int del)
+write_res_tx(const char *type, const char *text, int64_t id, int del, int in_tx)
 {
     const rhis_fhir_type *t = rhis_fhir_type_find(type);
     assert_non_null(t);
     rhis_fhir_ctx_cli(&g_c, g_db, g_arena);
-    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    if (!in_tx)
+        RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
     int64_t v = 0, nid = id;
     rhis_status rc;
     if (del) {
@@ -223,8 +224,15 @@ write_res(const char *type, const char *text, int64_t id, int del)
         print_error("%s %s: %s [%s]\n", del ? "delete" : "write", type,
                     g_c.err_text, g_c.err_expr);
     assert_int_equal(rc, RHIS_OK);
-    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    if (!in_tx)
+        RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
     return nid;
+}
+
+static int64_t
+write_res(const char *type, const char *text, int64_t id, int del)
+{
+    return write_res_tx(type, text, id, del, 0);
 }
 
 static char g_buf[4096];
@@ -564,6 +572,71 @@ test_registry_and_population(void **state)
     assert_true(elem("beds", "220221", "2024") == 80);
 }
 
+/*
+ * The deltas buffered per transaction (src/plan/agg.c) follow the
+ * engine's savepoints and rollbacks: a write in a savepoint rolled back
+ * leaves the aggregates unchanged, even when the buffer was written out
+ * (by a read) inside that savepoint; reads in the transaction see its
+ * writes.
+ */
+static void
+test_savepoints(void **state)
+{
+    (void)state;
+    int64_t p = write_res("Patient",
+                          patient_json(0, "F", "1952-03-01", V2, NULL), 0, 0);
+    const char *when = "2022-03-01T09:00:00+08:00";
+    assert_true(elem("htn_fu", V2, "2022") == 0);
+    /* a write in a savepoint rolled back, another released */
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT w"));
+    write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "ROLLBACK TO w"));
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE w"));
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT w"));
+    write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE w"));
+    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    assert_true(elem("htn_fu", V2, "2022") == 1);
+    check_verify();
+    /* a write before the savepoint, written out by a read inside it, then
+     * the savepoint rolled back: the engine undoes the table writes, the
+     * earlier write's deltas must still reach the tables at commit */
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT outer_sp"));
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT inner_sp"));
+    write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+    assert_true(elem("htn_fu", V2, "2022") == 3); /* read in the tx */
+    write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE SAVEPOINT inner_sp"));
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "ROLLBACK TO SAVEPOINT outer_sp"));
+    assert_true(elem("htn_fu", V2, "2022") == 2);
+    RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE SAVEPOINT outer_sp"));
+    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    assert_true(elem("htn_fu", V2, "2022") == 2);
+    check_verify();
+    /* a whole transaction rolled back */
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+    rhis_db_rollback(g_db);
+    assert_true(elem("htn_fu", V2, "2022") == 2);
+    check_verify();
+    /* many writes in one transaction (the buffer merges its tail) */
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    for (int i = 0; i < 300; i++) {
+        RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT w"));
+        write_res_tx("Encounter", enc_json(0, p, "htn-fu", when), 0, 0, 1);
+        RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, i % 3 == 0 ? "ROLLBACK TO w"
+                                                          : "RELEASE w"));
+        if (i % 3 == 0)
+            RHIS_CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE w"));
+    }
+    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    assert_true(elem("htn_fu", V2, "2022") == 202);
+    check_verify();
+}
+
 int
 main(void)
 {
@@ -577,6 +650,7 @@ main(void)
         cmocka_unit_test(test_followups),
         cmocka_unit_test(test_births_deaths),
         cmocka_unit_test(test_registry_and_population),
+        cmocka_unit_test(test_savepoints),
     };
     int failed = cmocka_run_group_tests_name("plan engine", pure, NULL, NULL);
     failed +=
