@@ -13,7 +13,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-query route json csv config idnum fhir ndjson}
+targets=${*:-query route json csv config idnum fhir ndjson series fusion card analytics}
 build=${BUILD_DIR:-$root/build-fuzz}
 cc=${CC:-clang}
 

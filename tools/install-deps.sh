@@ -7,14 +7,16 @@
 # already there. Packages are checked with dpkg-query first; apt-get runs
 # (after one apt-get update) only for the missing ones.
 #
-# Usage: tools/install-deps.sh [run|test]    (default: run)
+# Usage: tools/install-deps.sh [run|test|bench]    (default: run)
+#   bench adds R and r-cran-surveillance for bench/detect.sh (about 550
+#   packages; neither `make run` nor `make test` needs them).
 set -euo pipefail
 
 mode=${1:-run}
 case "$mode" in
-run | test) ;;
+run | test | bench) ;;
 *)
-    echo "usage: $0 [run|test]" >&2
+    echo "usage: $0 [run|test|bench]" >&2
     exit 2
     ;;
 esac
@@ -30,6 +32,9 @@ test_pkgs=(postgresql-15 clang libclang-rt-14-dev chromium wrk python3 procps)
 pkgs=("${run_pkgs[@]}")
 if [ "$mode" = test ]; then
     pkgs+=("${test_pkgs[@]}")
+fi
+if [ "$mode" = bench ]; then
+    pkgs+=(r-cran-surveillance)
 fi
 
 installed() {

@@ -18,6 +18,9 @@ import { renderAudit } from './pages/audit.js';
 import { renderResidents } from './pages/residents.js';
 import { renderRecord } from './pages/record.js';
 import { renderMpi } from './pages/mpi.js';
+import { renderSurveillance } from './pages/surveillance.js';
+import { renderSignal } from './pages/signal.js';
+import { renderPlan } from './pages/plan.js';
 
 /*
  * The navigation: working pages have a render function, the rest are announced.
@@ -31,8 +34,9 @@ const NAV = [
   { id: 'record', render: renderRecord, hidden: true, navId: 'residents' },
   { id: 'referral', icon: 'referral' },
   { id: 'chronic', icon: 'chronic' },
-  { id: 'surveillance', icon: 'surveillance' },
-  { id: 'plan', icon: 'plan' },
+  { id: 'surveillance', icon: 'surveillance', render: renderSurveillance, roles: ['admin', 'cdc'] },
+  { id: 'signal', render: renderSignal, hidden: true, navId: 'surveillance', roles: ['admin', 'cdc'] },
+  { id: 'plan', icon: 'plan', render: renderPlan, roles: ['admin', 'planner', 'cdc'] },
   { id: 'ems', icon: 'ems' },
   { id: 'mpi', icon: 'mpi', render: renderMpi, roles: ['admin', 'cdc'], group: 'admin' },
   { id: 'audit', icon: 'audit', render: renderAudit, admin: true, group: 'admin' },

@@ -822,6 +822,15 @@ export function t(key, params) {
 
 export function hasKey(key) { return dict[lang][key] !== undefined; }
 
+/*
+ * Adds a page's own strings (zh and en objects of key -> text); a page module
+ * calls it once at import so its dictionary can live next to it.
+ */
+export function addStrings(zh, en) {
+  Object.assign(dict.zh, zh);
+  Object.assign(dict.en, en);
+}
+
 /* A label for an enumerated code: the dictionary's, else the server's, else the code. */
 export function label(prefix, code, serverLabel) {
   if (code == null || code === '') return t('common.none');

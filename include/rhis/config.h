@@ -35,7 +35,13 @@ typedef struct rhis_config {
     int login_rate_window; /* seconds */
     int shutdown_grace;    /* seconds to finish in-flight requests */
     char log_level[16];
-    int access_log; /* 1 = one line per request */
+    int access_log;             /* 1 = one line per request */
+    char warn_time[8];          /* daily detection "HH:MM" (local) or "off" */
+    char warn_push[16];         /* "confirmed" or "all" (warn.h) */
+    char warn_push_severity[8]; /* lowest severity of a pushed temporal
+                                 * disease signal */
+    int warn_push_days;         /* days an unconfirmed temporal alarm
+                                 * waits before it is pushed */
 } rhis_config;
 
 /* Fills c with the defaults from the table. */

@@ -139,4 +139,53 @@ rhis_status api_documentreference_delete(rhis_req *req, rhis_resp *resp);
 rhis_status api_documentreference_search(rhis_req *req, rhis_resp *resp);
 /* end of health record resources */
 
+/* src/surveil/api_cards.c, api_channels.c (issue 5, items 1-3: report
+ * cards, the disease catalogue, channel counts) */
+rhis_status api_card_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_revise(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_delete(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_audit(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_versions(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_fhir(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_duplicates(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_merge(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_not_duplicate(rhis_req *req, rhis_resp *resp);
+rhis_status api_card_vocabulary(rhis_req *req, rhis_resp *resp);
+rhis_status api_disease_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_channel_ingest(rhis_req *req, rhis_resp *resp);
+rhis_status api_channel_series(rhis_req *req, rhis_resp *resp);
+rhis_status api_channel_derive(rhis_req *req, rhis_resp *resp);
+/* end of report cards and channels */
+
+/* src/surveil/api_signal.c (issue 5, items 6-7: signals and warnings) */
+rhis_status api_signal_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_get(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_kpi(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_grid(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_verify(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_dismiss(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_escalate(rhis_req *req, rhis_resp *resp);
+rhis_status api_signal_warning(rhis_req *req, rhis_resp *resp);
+rhis_status api_warn_runs(rhis_req *req, rhis_resp *resp);
+rhis_status api_warn_run(rhis_req *req, rhis_resp *resp);
+/* end of signals and warnings */
+
+/* src/plan/api_plans.c, api_analytics.c, measure.c (issue 6: plans,
+ * status, lint, entered values, analytics, FHIR Measure) */
+rhis_status api_plan_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_plan_status(rhis_req *req, rhis_resp *resp);
+rhis_status api_plan_lint(rhis_req *req, rhis_resp *resp);
+rhis_status api_plan_report(rhis_req *req, rhis_resp *resp);
+rhis_status api_plan_row_children(rhis_req *req, rhis_resp *resp);
+rhis_status api_entered_list(rhis_req *req, rhis_resp *resp);
+rhis_status api_entered_create(rhis_req *req, rhis_resp *resp);
+rhis_status api_analytics(rhis_req *req, rhis_resp *resp);
+rhis_status api_measure_search(rhis_req *req, rhis_resp *resp);
+rhis_status api_measure_read(rhis_req *req, rhis_resp *resp);
+rhis_status api_measure_evaluate(rhis_req *req, rhis_resp *resp);
+rhis_status api_plan_measure_reports(rhis_req *req, rhis_resp *resp);
+/* end of plans */
+
 #endif

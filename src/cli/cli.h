@@ -15,6 +15,14 @@ int cmd_import_population(int argc, char **argv);
 int cmd_import_institutions(int argc, char **argv);
 int cmd_import_fhir(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+/* src/cli/report.c, src/cli/plan_targets.c (plan monitoring) */
+int cmd_report(int argc, char **argv);
+int cmd_plan_load(int argc, char **argv);
+int cmd_plan_lint(int argc, char **argv);
+/* src/cli/plan.c: `rhis plan VERB` (rebuild, verify, value, load, lint) */
+int cmd_plan(int argc, char **argv);
 
 /* Shared option helpers. */
 const char *cli_default_db(void);

@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "rhis/auth.h"
+#include "rhis/indicator.h"
+#include "rhis/plan.h"
 #include "rhis/registry.h"
 
 int
@@ -58,6 +60,17 @@ cmd_init(int argc, char **argv)
     }
     printf("areas: %lld added (division codes, edition %s)\n", (long long)added,
            RHIS_DIVISION_EDITION);
+
+    /* the five plans' targets (issue 6); replaced on every init */
+    rhis_ind_defs_set_dir(data_dir);
+    int nplan = 0;
+    rc = rhis_plan_load(db, data_dir, &nplan, err, sizeof(err));
+    if (rc != RHIS_OK) {
+        fprintf(stderr, "rhis init: plans: %s\n", err);
+        rhis_db_close(db);
+        return 1;
+    }
+    printf("plans: %d target rows\n", nplan);
 
     int64_t admins = 0;
     rc = rhis_db_scalar_int64(db, &admins,

@@ -13,31 +13,42 @@
 #include "cli.h"
 #include "rhis/log.h"
 #include "rhis/mpi.h"
+#include "rhis/warn.h"
 
 static void
 usage(FILE *f)
 {
-    fputs("usage: rhis COMMAND [options]\n"
-          "\n"
-          "commands:\n"
-          "  init                 create or migrate the database, load "
-          "reference data,\n"
-          "                       create the admin user\n"
-          "  serve                run the HTTP server (API, FHIR, web UI)\n"
-          "  user add|list|disable|passwd   manage users\n"
-          "  import-population FILE.csv     load population denominators\n"
-          "  import-institutions FILE.csv   load institutions\n"
-          "  import FILE.ndjson             load FHIR resources (NDJSON)\n"
-          "  mpi estimate [--sample N]      estimate the master patient index's"
-          " match weights (EM)\n"
-          "  copy --from URL --to URL       copy a database to another "
-          "engine\n"
-          "  version              print the version\n"
-          "\n"
-          "Every command takes --db URL (default sqlite:rhis.db, or "
-          "$RHIS_DB).\n"
-          "Run 'rhis COMMAND --help' for its options.\n",
-          f);
+    fputs(
+        "usage: rhis COMMAND [options]\n"
+        "\n"
+        "commands:\n"
+        "  init                 create or migrate the database, load "
+        "reference data,\n"
+        "                       create the admin user\n"
+        "  serve                run the HTTP server (API, FHIR, web UI)\n"
+        "  user add|list|disable|passwd   manage users\n"
+        "  import-population FILE.csv     load population denominators\n"
+        "  import-institutions FILE.csv   load institutions\n"
+        "  import FILE.ndjson             load FHIR resources (NDJSON)\n"
+        "  mpi estimate [--sample N]      estimate the master patient index's"
+        " match weights (EM)\n"
+        "  copy --from URL --to URL       copy a database to another "
+        "engine\n"
+        "  demo --area CODE[,CODE...]     generate the synthetic demo region\n"
+        "  detect --method M < series.csv run an outbreak detector on a "
+        "date,count series\n"
+        "  warn --date D                  run the daily outbreak detection "
+        "for day D\n"
+        "  report --plan P --year Y [--format html|csv]  plan monitoring"
+        " report\n"
+        "  plan rebuild|verify|value|load|lint   plan monitoring data "
+        "(rhis plan --help)\n"
+        "  version              print the version\n"
+        "\n"
+        "Every command takes --db URL (default sqlite:rhis.db, or "
+        "$RHIS_DB).\n"
+        "Run 'rhis COMMAND --help' for its options.\n",
+        f);
 }
 
 const char *
@@ -109,6 +120,16 @@ main(int argc, char **argv)
         return cmd_import_fhir(argc - 1, argv + 1);
     if (strcmp(cmd, "copy") == 0)
         return cmd_copy(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "detect") == 0)
+        return cmd_detect(argc - 1, argv + 1);
+    if (strcmp(cmd, "warn") == 0)
+        return rhis_warn_cli(argc - 1, argv + 1, cli_default_db());
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "plan") == 0)
+        return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("rhis 0.1.0");
         return 0;

@@ -13,6 +13,7 @@
 #include "rhis/config.h"
 #include "rhis/http.h"
 #include "rhis/log.h"
+#include "rhis/warn.h"
 
 static void
 print_routes(void)
@@ -140,7 +141,15 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "rhis: %s\n", err);
         return 1;
     }
+    /* the daily detection and the escalation sweep (src/surveil/sched.c) */
+    rhis_warn_sched *sched = NULL;
+    if (rhis_warn_sched_start(&sched, &conf) != RHIS_OK) {
+        fprintf(stderr, "rhis: cannot start the detection scheduler\n");
+        rhis_server_free(srv);
+        return 1;
+    }
     rhis_status rc = rhis_server_run(srv);
+    rhis_warn_sched_stop(sched);
     rhis_server_free(srv);
     return rc == RHIS_OK ? 0 : 1;
 }

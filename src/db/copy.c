@@ -111,6 +111,72 @@ static const table tables[] = {
      "id, user_id, level, params, status, created_ms, completed_ms, error", 8,
      1, NULL},
     {"bulk_export_file", "export_id, type, seq, count, ndjson", 5, 0, NULL},
+    /* migration 3: surveillance report cards and channel counts */
+    {"surveil_card",
+     "id, version, status, patient_id, id_number, area_code, township_code,"
+     " county_code, address_line, occupation, classification, disease_code,"
+     " disease_class, onset_ms, onset_day, diagnosis_ms, diagnosis_day,"
+     " death_ms, institution_id, practitioner_id, doctor, report_ms, note,"
+     " deadline_ms, late, audit_deadline_ms, audited_ms, audited_by,"
+     " audit_late, audit_note, delete_reason, merged_into, created_ms,"
+     " created_by, updated_ms",
+     35, 1, NULL},
+    {"surveil_card_version",
+     "card_id, version, ts, user_id, action, status, json", 7, 0, NULL},
+    {"surveil_card_dup",
+     "id, card_a, card_b, status, created_ms, decided_ms, decided_by, note", 8,
+     1, NULL},
+    {"surveil_alert",
+     "id, kind, disease_code, card_id, area_code, county_code, day,"
+     " created_ms",
+     8, 1, NULL},
+    {"channel_count",
+     "id, channel, area_code, township_code, county_code, institution_id,"
+     " site, day, day_ms, category, count, denominator, source, updated_ms,"
+     " user_id",
+     15, 1, NULL},
+    /* migration 4: surveillance signals and warnings */
+    {"signal",
+     "id, skey, kind, method, subject_type, subject, subject_name,"
+     " area_code, day, period_start, observed, expected, upper_bound,"
+     " severity, evidence, created_ms, pushed, deadline_ms, responded_ms,"
+     " responded_by, state, escalated, escalated_ms, escalated_to,"
+     " fused_into",
+     25, 1, "observed, expected, upper_bound"},
+    {"signal_event",
+     "id, signal_id, ts, user_id, username, action, from_state, to_state,"
+     " note",
+     9, 1, NULL},
+    {"warning",
+     "id, signal_id, type, audience, area_code, content, issued_ms,"
+     " issued_by",
+     8, 1, NULL},
+    {"warn_run",
+     "day, started_ms, finished_ms, status, series, signals, detail", 7, 0,
+     NULL},
+    /* migration 5: the demo region (family-doctor contracts) */
+    {"fd_contract",
+     "id, patient_id, institution_id, practitioner_id, start_ms, end_ms,"
+     " key_groups, created_ms",
+     8, 1, NULL},
+    /* migration 7: plan monitoring */
+    {"plan",
+     "id, area_code, name_zh, name_en, baseline_year, horizon,"
+     " loaded_ms",
+     7, 0, NULL},
+    {"plan_target",
+     "plan_id, row_no, kind, domain, name_zh, name_en, indicator, measure,"
+     " direction, unit, baseline_year, baseline_text, baseline_num,"
+     " target_year, target_text, op, target_num, change, attribute, source,"
+     " quote",
+     21, 0, "baseline_num, target_num"},
+    {"plan_entered",
+     "id, measure, area_code, year, value, source, person, note, user_id,"
+     " username, entered_ms",
+     11, 1, "value"},
+    /* migration 6: plan monitoring aggregates */
+    {"agg_count", "element, area_code, institution_id, day, value", 5, 0, NULL},
+    {"agg_month", "element, area_code, month, value", 4, 0, NULL},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -143,7 +209,7 @@ copy_table(rhis_db *src,
     if (rc == RHIS_OK)
         rc = rhis_db_prepare(dst, ins.data, &w);
     /* which columns are doubles */
-    char isdbl[32] = {0};
+    char isdbl[64] = {0};
     RHIS_ASSERT(t->ncols <= (int)sizeof(isdbl));
     for (int i = 0, col = 0; t->doubles != NULL && t->columns[i] != '\0';
          col++) {
@@ -235,7 +301,8 @@ rhis_db_copy(
     rhis_status rc = rhis_db_begin(dst);
     /* reference tables a fresh init may have filled: replaced by the copy */
     if (rc == RHIS_OK)
-        rc = rhis_db_exec(dst, "DELETE FROM population; DELETE FROM area;"
+        rc = rhis_db_exec(dst, "DELETE FROM plan_target; DELETE FROM plan;"
+                               " DELETE FROM population; DELETE FROM area;"
                                " DELETE FROM meta");
     for (size_t i = 0; rc == RHIS_OK && i < NTABLES; i++)
         rc = copy_table(src, dst, &tables[i], rows, err, errlen);

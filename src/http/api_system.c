@@ -155,6 +155,8 @@ static const struct {
      "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"},
     {"Group", "export",
      "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"},
+    {"Measure", "evaluate-measure",
+     "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure"},
 };
 
 static const char *

@@ -383,6 +383,148 @@ static const rhis_route routes[] = {
      "vread DocumentReference"},
     /* ---- end of health record resources ---- */
 
+    /* ---- report cards and channels (issue 5, items 1-3:
+     * src/surveil/api_cards.c, api_channels.c).  Clinicians (and family
+     * doctors) report for their institution, cdc and admin within their
+     * area; only cdc and admin audit, delete duplicates and merge;
+     * integrators push channel counts.  Literal paths before {id}. ---- */
+    {"GET", "/api/v1/diseases", api_disease_list, ROUTE_AUTH, RHIS_ROLE_STAFF,
+     "notifiable-disease catalogue"},
+    {"GET", "/api/v1/report-cards/vocabulary", api_card_vocabulary, ROUTE_AUTH,
+     RHIS_ROLE_STAFF, "report card vocabularies"},
+    {"GET", "/api/v1/report-cards/duplicates", api_card_duplicates,
+     ROUTE_AUTH | ROUTE_AUDIT, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "duplicate report cards to review"},
+    {"GET", "/api/v1/report-cards", api_card_search, ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR,
+     "search report cards (audit queue: status=pending)"},
+    {"POST", "/api/v1/report-cards", api_card_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR,
+     "report a case (传染病报告卡)"},
+    {"GET", "/api/v1/report-cards/{id}", api_card_read,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR,
+     "read a report card"},
+    {"PUT", "/api/v1/report-cards/{id}", api_card_revise,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR,
+     "revise a report card (订正)"},
+    {"GET", "/api/v1/report-cards/{id}/versions", api_card_versions,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR,
+     "versions of a report card"},
+    {"GET", "/api/v1/report-cards/{id}/fhir", api_card_fhir,
+     ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR | RHIS_ROLE_INTEGRATOR,
+     "a report card as FHIR R4 Condition"},
+    {"POST", "/api/v1/report-cards/{id}/audit", api_card_audit,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "audit a report card (审核)"},
+    {"POST", "/api/v1/report-cards/{id}/delete", api_card_delete,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_CLINICIAN |
+         RHIS_ROLE_FAMILY_DOCTOR,
+     "delete a report card with a reason"},
+    {"POST", "/api/v1/report-cards/{id}/merge", api_card_merge,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "merge a duplicate report card into another"},
+    {"POST", "/api/v1/report-cards/{id}/not-duplicate", api_card_not_duplicate,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "keep two report cards apart"},
+    {"POST", "/api/v1/channel-counts/derive", api_channel_derive,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "derive clinic counts from encounters"},
+    {"POST", "/api/v1/channel-counts", api_channel_ingest,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "push channel daily counts"},
+    {"GET", "/api/v1/channel-counts", api_channel_series, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_PLANNER,
+     "daily series of a channel"},
+    /* ---- end of report cards and channels ---- */
+
+    /* ---- signals and warnings (issue 5, items 6-7:
+     * src/surveil/api_signal.c).  cdc within its area, admin; the
+     * handlers confine lists to the caller's area and check the signal's
+     * area before any answer.  Literal paths before {id}. ---- */
+    {"GET", "/api/v1/signals", api_signal_list, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC, "list signals"},
+    {"GET", "/api/v1/signals/kpi", api_signal_kpi, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC | RHIS_ROLE_PLANNER,
+     "signal response KPIs"},
+    {"GET", "/api/v1/signals/grid", api_signal_grid, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC, "signals per child area"},
+    {"GET", "/api/v1/signals/{id}", api_signal_get, ROUTE_AUTH | ROUTE_AUDIT,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC, "read a signal"},
+    {"POST", "/api/v1/signals/{id}/verify", api_signal_verify,
+     ROUTE_AUTH | ROUTE_WRITE, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "verify a signal"},
+    {"POST", "/api/v1/signals/{id}/dismiss", api_signal_dismiss,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "dismiss a signal"},
+    {"POST", "/api/v1/signals/{id}/escalate", api_signal_escalate,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "escalate a signal"},
+    {"POST", "/api/v1/signals/{id}/warning", api_signal_warning,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_CDC,
+     "raise a warning"},
+    {"GET", "/api/v1/warn/runs", api_warn_runs, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_CDC, "daily detection runs"},
+    {"POST", "/api/v1/warn/runs", api_warn_run,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN,
+     "run a day's detection now"},
+    /* ---- end of signals and warnings ---- */
+
+    /* ---- plan monitoring (issue 6: src/plan/api_plans.c,
+     * api_analytics.c, measure.c).  Planners, cdc, admin and integrators
+     * read within their area (the handlers check the plan's or query's
+     * areas); planners and admin enter survey/finance values. ---- */
+    {"GET", "/api/v1/plans", api_plan_list, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "list plans"},
+    {"GET", "/api/v1/plans/{plan}/status", api_plan_status, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "status of a plan's targets for a year"},
+    {"GET", "/api/v1/plans/{plan}/lint", api_plan_lint, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "inconsistencies in a plan"},
+    {"GET", "/api/v1/plans/{plan}/report", api_plan_report, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC,
+     "monitoring report (html|csv)"},
+    {"GET", "/api/v1/plans/{plan}/measure-reports", api_plan_measure_reports,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "the plan evaluation as FHIR MeasureReports"},
+    {"GET", "/api/v1/plans/{plan}/rows/{row}/children", api_plan_row_children,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "a plan row's values per child area"},
+    {"GET", "/api/v1/entered-values", api_entered_list, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "entered indicator values"},
+    {"POST", "/api/v1/entered-values", api_entered_create,
+     ROUTE_AUTH | ROUTE_WRITE | ROUTE_BODY, RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER,
+     "enter a survey/finance/environment indicator value"},
+    {"GET", "/api/v1/analytics", api_analytics, ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "analytics (DHIS2-style dx/ou/pe)"},
+    {"GET", "/fhir/Measure", api_measure_search, ROUTE_AUTH, RHIS_ROLE_STAFF,
+     "search Measure"},
+    {"GET", "/fhir/Measure/{id}", api_measure_read, ROUTE_AUTH, RHIS_ROLE_STAFF,
+     "read Measure"},
+    {"GET", "/fhir/Measure/{id}/$evaluate-measure", api_measure_evaluate,
+     ROUTE_AUTH,
+     RHIS_ROLE_ADMIN | RHIS_ROLE_PLANNER | RHIS_ROLE_CDC | RHIS_ROLE_INTEGRATOR,
+     "MeasureReport for an area and period"},
+    /* ---- end of plan monitoring ---- */
+
     {"GET", "/", api_static, ROUTE_STATIC, 0, "web UI"},
     {"GET", "/{*path}", api_static, ROUTE_STATIC, 0, "web UI files"},
 };

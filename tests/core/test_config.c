@@ -257,6 +257,35 @@ dump_prints_every_setting_as_name_value(void **state)
     rhis_config_defaults(&c);
     assert_int_equal(rhis_config_set(&c, "threads", "7", err, sizeof(err)),
                      RHIS_OK);
+    /* warn_push and warn_push_severity: one of their words only */
+    assert_int_equal(rhis_config_set(&c, "warn_push", "some", err, sizeof(err)),
+                     RHIS_EINVAL);
+    assert_non_null(strstr(err, "confirmed|all"));
+    assert_int_equal(rhis_config_set(&c, "warn_push", "all", err, sizeof(err)),
+                     RHIS_OK);
+    assert_string_equal(c.warn_push, "all");
+    assert_int_equal(
+        rhis_config_set(&c, "warn_push", "confirmed", err, sizeof(err)),
+        RHIS_OK);
+    assert_int_equal(
+        rhis_config_set(&c, "warn_push_severity", "green", err, sizeof(err)),
+        RHIS_EINVAL);
+    assert_int_equal(
+        rhis_config_set(&c, "warn_push_days", "0", err, sizeof(err)),
+        RHIS_EINVAL);
+    /* warn_time: HH:MM or off, nothing else */
+    assert_int_equal(
+        rhis_config_set(&c, "warn_time", "24:00", err, sizeof(err)),
+        RHIS_EINVAL);
+    assert_int_equal(rhis_config_set(&c, "warn_time", "7:30", err, sizeof(err)),
+                     RHIS_EINVAL);
+    assert_int_equal(
+        rhis_config_set(&c, "warn_time", "12:60", err, sizeof(err)),
+        RHIS_EINVAL);
+    assert_int_equal(rhis_config_set(&c, "warn_time", "off", err, sizeof(err)),
+                     RHIS_OK);
+    assert_int_equal(
+        rhis_config_set(&c, "warn_time", "02:00", err, sizeof(err)), RHIS_OK);
     FILE *f = open_memstream(&out, &len);
     assert_non_null(f);
     rhis_config_dump(&c, f);
@@ -268,7 +297,11 @@ dump_prints_every_setting_as_name_value(void **state)
     int lines = 0;
     for (const char *p = out; *p != '\0'; p++)
         lines += *p == '\n';
-    assert_int_equal(lines, 21); /* one per setting of rhis_config */
+    assert_non_null(strstr(out, "\nwarn_time 02:00\n"));
+    assert_non_null(strstr(out, "\nwarn_push confirmed\n"));
+    assert_non_null(strstr(out, "\nwarn_push_severity orange\n"));
+    assert_non_null(strstr(out, "\nwarn_push_days 3\n"));
+    assert_int_equal(lines, 25); /* one per setting of rhis_config */
     rhis_free(out); /* open_memstream memory; rhis_free is free() */
 
     /* and the dump reads back as a config file with the same values */

@@ -588,6 +588,26 @@ channel_counts(void **state)
     assert_int_equal(count_rows("SELECT SUM(count) FROM channel_count WHERE"
                                 " channel = 'fever_clinic'"),
                      102);
+    /* deferred writes (a bulk load; pipelined on PostgreSQL): a resend
+     * still replaces, a new key is inserted once even when it comes twice
+     * in the batch */
+    rhis_channel_count y[3] = {x[0], x[0], x[0]};
+    y[0].count = 20;
+    snprintf(y[1].day, sizeof(y[1].day), "2026-10-03");
+    y[1].count = 5;
+    y[2] = y[1];
+    y[2].count = 7;
+    RHIS_CHECK_OK(g_db, rhis_db_set_deferred(g_db, 1));
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    RHIS_CHECK_OK(g_db, rhis_channel_add_batch(&c, y, 3, &done));
+    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    RHIS_CHECK_OK(g_db, rhis_db_set_deferred(g_db, 0));
+    assert_int_equal(count_rows("SELECT SUM(count) FROM channel_count WHERE"
+                                " channel = 'fever_clinic'"),
+                     20 + 3 + 7);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM channel_count WHERE"
+                                " channel = 'fever_clinic'"),
+                     3);
     x[1].count = 1;
     x[1].channel = RHIS_CH_SCHOOL;
     x[1].institution_id = 0;
