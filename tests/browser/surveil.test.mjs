@@ -11,6 +11,12 @@
  * Push policy (warn_push confirmed, the default): the fused signal is pushed (the
  * main list, a countdown); the single-channel signals are evidence (the evidence
  * list, no deadline).
+ *
+ * Report cards (the last tests): three people each reported twice for one disease by
+ * two institutions (admin, through the API) make three open duplicate pairs; in the
+ * console cdc merges the first (keeping the later card), marks the second as not
+ * duplicates (the note is required), and sees a clear 409 on the third, merged through
+ * the API behind the page's back. A fourth card is rejected from the audit queue.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +44,20 @@ async function login(user) {
   });
   assert.equal(res.status, 200, `login ${user}: HTTP ${res.status}`);
   tokens[user] = (await res.json()).token;
+}
+
+async function call(user, method, p, body) {
+  const res = await fetch(`${BASE}${p}`, {
+    method,
+    headers: {
+      Accept: 'application/json',
+      Authorization: `Bearer ${tokens[user]}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
 }
 
 async function ok(user, method, p, body) {
@@ -248,6 +268,173 @@ test('the console in English', async () => {
     await page.locator('#sv-list[data-state="loaded"]').waitFor();
     assert.match(await page.locator('#sv-tab-signals').textContent(), /Signals/);
     assert.match(await page.locator(`#sv-table tr[data-signal="${seed.verify.id}"]`).textContent(), /School absence/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+/* ---------- report cards: duplicate review and audit ---------- */
+
+/* An 18-digit resident ID number with its GB 11643 check character. */
+function idNumber(first17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((acc, ch, i) => acc + Number(ch) * w[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+function daysAgo(n, hour) {
+  const d = new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+  return `${d}T${String(hour).padStart(2, '0')}:00:00+08:00`;
+}
+
+async function created(user, p, body) {
+  const r = await call(user, 'POST', p, body);
+  assert.equal(r.status, 201, `${user} POST ${p}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+  return r.json();
+}
+
+const cards = {};
+
+/* A patient (integrator) and two cards of one disease from two institutions (admin). */
+/* A resident born 1990-01-01; seq: three digits, even (female). */
+async function patient(seq, name) {
+  const idn = idNumber(`22022119900101${seq}`);
+  const pat = await created('integrator', '/fhir/Patient', {
+    resourceType: 'Patient', name: [{ text: name }], gender: 'female', birthDate: '1990-01-01',
+    identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value: idn }],
+  });
+  return { idn, pat };
+}
+
+async function duplicatePair(key, seq, name, disease, inst) {
+  const { idn, pat } = await patient(seq, name);
+  const card = (i, days, classification) => created('admin', '/api/v1/report-cards', {
+    patient_id: Number(pat.id), area_code: '220221100006', occupation: 'farmer', classification, disease,
+    onset: daysAgo(days + 2, 8).slice(0, 10), diagnosis: daysAgo(days, 9), institution_id: inst[i].id,
+    doctor: i ? '赵医生' : '李医生', report_time: daysAgo(days, 11),
+  });
+  const a = await card(0, 6, 'clinical');
+  const b = await card(1, 3, 'confirmed');
+  assert.equal(b.duplicate_of, a.id, `${key}: the second card is flagged as a duplicate`);
+  cards[key] = { a, b, idn, pid: Number(pat.id) };
+}
+
+test('duplicate cards: side by side, merge one pair, keep another apart, 409 on a stale pair', async () => {
+  const insts = await ok('admin', 'GET', '/api/v1/institutions?area=220221&_count=50');
+  const inst = insts.items.filter((i) => i.code === 'H220221001' || i.code === 'H220221002');
+  assert.equal(inst.length, 2, 'two county hospitals');
+  await duplicatePair('merge', '112', '孙丽华', 'hepatitis_e', inst);
+  await duplicatePair('apart', '224', '钱美玲', 'dysentery', inst);
+  await duplicatePair('stale', '306', '周晓燕', 'hepatitis_e', inst);
+
+  const { page, context, errors } = await newPage();
+  try {
+    await loginUi(page, 'cdc');
+    await page.goto(`${BASE}/#/surveillance?area=220221&tab=dups`);
+    await page.locator('#sv-dups[data-state="loaded"]').waitFor();
+    const pair = (k) => page.locator(`.dup-pair[data-a="${cards[k].a.id}"][data-b="${cards[k].b.id}"]`);
+    for (const k of ['merge', 'apart', 'stale']) await pair(k).waitFor();
+
+    /* both cards side by side: masked ID number, dates, institution, classification */
+    const m = pair('merge');
+    const masked = `${cards.merge.idn.slice(0, 6)}********${cards.merge.idn.slice(-4)}`;
+    const field = (c, f) => m.locator(`.dup-card[data-card="${cards.merge[c].id}"] dd[data-field="${f}"]`);
+    for (const c of ['a', 'b']) {
+      assert.equal((await field(c, 'id_number').textContent()).trim(), masked);
+      assert.equal((await field(c, 'disease').textContent()).trim(), '戊型肝炎');
+    }
+    assert.equal(await m.textContent().then((x) => x.includes(cards.merge.idn)), false, 'the full ID number is not shown');
+    assert.equal((await field('a', 'institution').textContent()).trim(), '永吉县人民医院');
+    assert.equal((await field('b', 'institution').textContent()).trim(), '永吉县中医院');
+    assert.equal((await field('a', 'classification').textContent()).trim(), '临床诊断病例');
+    assert.equal((await field('b', 'classification').textContent()).trim(), '确诊病例');
+    assert.equal((await field('a', 'onset').textContent()).trim(), cards.merge.a.onset.slice(0, 10));
+    assert.ok(await field('b', 'institution').evaluate((e) => e.classList.contains('dup-diff')), 'differences are marked');
+    assert.ok(!(await field('b', 'disease').evaluate((e) => e.classList.contains('dup-diff'))));
+    /* the first reported card is kept by default */
+    assert.ok(await page.isChecked(`#sv-dup-${await m.getAttribute('data-pair')}-keep-${cards.merge.a.id}`));
+    await page.screenshot({ path: path.join(SHOTS, 'rhis-surveillance-dups.png'), fullPage: true });
+
+    /* merge, keeping the later (confirmed) card */
+    const mid = await m.getAttribute('data-pair');
+    await page.check(`#sv-dup-${mid}-keep-${cards.merge.b.id}`);
+    await page.fill(`#sv-dup-${mid}-note`, '中医院确诊，与人民医院为同一病例');
+    await page.click(`#sv-dup-${mid}-merge`);
+    await page.locator('#sv-dups-notice').filter({ hasText: `报告卡 ${cards.merge.a.id} 已并入报告卡 ${cards.merge.b.id}` }).waitFor();
+    await page.locator('#sv-dups[data-state="loaded"]').waitFor();
+    await pair('merge').waitFor({ state: 'detached' });
+    const gone = await ok('cdc', 'GET', `/api/v1/report-cards/${cards.merge.a.id}`);
+    assert.equal(gone.status, 'merged');
+    assert.equal(gone.merged_into, cards.merge.b.id);
+    assert.equal((await ok('cdc', 'GET', `/api/v1/report-cards/${cards.merge.b.id}`)).status, 'pending');
+    const merged = await ok('cdc', 'GET', '/api/v1/report-cards/duplicates?status=merged');
+    assert.equal(merged.items.find((d) => d.card_a === cards.merge.a.id).note, '中医院确诊，与人民医院为同一病例');
+
+    /* not duplicates: the note is required */
+    const aid = await pair('apart').getAttribute('data-pair');
+    assert.ok(await page.isDisabled(`#sv-dup-${aid}-separate`), 'no note: disabled');
+    await page.fill(`#sv-dup-${aid}-note`, '   ');
+    assert.ok(await page.isDisabled(`#sv-dup-${aid}-separate`), 'blank note: disabled');
+    await page.fill(`#sv-dup-${aid}-note`, '两次发病，间隔两周以上，分别报告');
+    await page.click(`#sv-dup-${aid}-separate`);
+    await page.locator('#sv-dups-notice').filter({ hasText: `报告卡 ${cards.apart.a.id} 与 ${cards.apart.b.id} 已标记为非重复` }).waitFor();
+    await pair('apart').waitFor({ state: 'detached' });
+    const apart = await ok('cdc', 'GET', '/api/v1/report-cards/duplicates?status=separate');
+    const sep = apart.items.find((d) => d.card_a === cards.apart.a.id);
+    assert.ok(sep, 'the pair is kept apart');
+    assert.equal(sep.card_b, cards.apart.b.id);
+    assert.equal(sep.note, '两次发病，间隔两周以上，分别报告');
+    for (const c of ['a', 'b'])
+      assert.equal((await ok('cdc', 'GET', `/api/v1/report-cards/${cards.apart[c].id}`)).status, 'pending', 'both cards stay');
+
+    /* the pair changes behind the page: a clear 409, the pair stays until reloaded */
+    const sid = await pair('stale').getAttribute('data-pair');
+    await ok('cdc', 'POST', `/api/v1/report-cards/${cards.stale.b.id}/merge`, { into: cards.stale.a.id, note: '他人已处理' });
+    await page.fill(`#sv-dup-${sid}-note`, '不同病例');
+    await page.click(`#sv-dup-${sid}-separate`);
+    const err = page.locator(`#sv-dup-${sid}-error`);
+    await err.waitFor();
+    assert.match(await err.textContent(), /已被他人处理或已变更.*not an open duplicate pair/);
+    assert.equal(await pair('stale').getAttribute('data-state'), 'error');
+    await page.click(`#sv-dup-${sid}-reload`);
+    await pair('stale').waitFor({ state: 'detached' });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('audit queue: reject a card with a required note', async () => {
+  const insts = await ok('admin', 'GET', '/api/v1/institutions?area=220221&_count=50');
+  const inst = insts.items.find((i) => i.code === 'H220221001');
+  const { idn } = await patient('408', '郑秀英');
+  const card = await created('admin', '/api/v1/report-cards', {
+    id_number: idn, area_code: '220221100006', occupation: 'farmer',
+    classification: 'suspected', disease: 'dysentery', onset: daysAgo(2, 8).slice(0, 10),
+    diagnosis: daysAgo(1, 9), institution_id: inst.id, doctor: '李医生', report_time: daysAgo(1, 10),
+  });
+  const { page, context, errors } = await newPage();
+  try {
+    await loginUi(page, 'cdc');
+    await page.goto(`${BASE}/#/surveillance?area=220221&tab=cards`);
+    await page.locator('#sv-cards[data-state="loaded"]').waitFor();
+    await page.locator(`#sv-cards-table tr[data-card="${card.id}"]`).waitFor();
+    await page.click(`#sv-card-reject-${card.id}`);
+    await page.locator('#sv-reject-dialog').waitFor();
+    assert.ok(await page.isDisabled('#sv-reject-dialog-confirm'), 'no note: confirm disabled');
+    await page.fill('#sv-reject-dialog-text', '  ');
+    assert.ok(await page.isDisabled('#sv-reject-dialog-confirm'), 'blank note: confirm disabled');
+    await page.fill('#sv-reject-dialog-text', '发病日期待核实，请订正');
+    await page.click('#sv-reject-dialog-confirm');
+    await page.locator('#sv-reject-dialog').waitFor({ state: 'detached' });
+    assert.equal((await page.locator('#sv-cards-notice').textContent()).trim(), `报告卡 ${card.id} 审核不通过，已退回订正`);
+    await page.locator(`#sv-cards-table tr[data-card="${card.id}"]`).waitFor({ state: 'detached' });
+    const c = await ok('cdc', 'GET', `/api/v1/report-cards/${card.id}`);
+    assert.equal(c.status, 'rejected');
+    assert.equal(c.audit_note, '发病日期待核实，请订正');
+    /* the decision is final: a second one is refused */
+    assert.equal((await call('cdc', 'POST', `/api/v1/report-cards/${card.id}/audit`, { decision: 'audited' })).status, 409);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -12,9 +12,9 @@ import './surveil-i18n.js';
 import { api, qs } from '../api.js';
 import { h, mount } from '../dom.js';
 import { t, fmtNumber, hasKey } from '../i18n.js';
-import { errorBox, loading, dataTable, statCard, panel } from '../ui.js';
+import { errorBox, loading, dataTable, statCard, panel, pager } from '../ui.js';
 import { ICONS } from '../icons.js';
-import { fmtDateTime } from '../fhirview.js';
+import { fmtDate, fmtDateTime, openDialog } from '../fhirview.js';
 
 /* ---------- shared with the signal page ---------- */
 
@@ -179,53 +179,245 @@ async function renderGrid(box, ctx) {
     items.length ? h('div', { class: 'sv-grid', id: 'sv-grid' }, cells) : h('div', { class: 'empty' }, t('common.empty'))));
 }
 
+/* The audit queue (报告卡审核): approve, or reject with a required note (审核不通过). */
+function rejectDialog(c, onDone) {
+  const ta = h('textarea', { id: 'sv-reject-dialog-text', class: 'input textarea', rows: 3, maxlength: 500,
+    placeholder: t('sv.cards.rejectPlaceholder') });
+  const close = openDialog({
+    id: 'sv-reject-dialog', title: t('sv.cards.rejectTitle', { id: c.id }),
+    body: [h('p', null, t('sv.cards.rejectBody')),
+      h('label', { class: 'field' }, h('span', null, t('sv.cards.rejectNote')), ta)],
+    actions: [
+      { text: t('common.cancel'), id: 'sv-reject-dialog-cancel' },
+      {
+        text: t('sv.cards.reject'), id: 'sv-reject-dialog-confirm', danger: true,
+        isDisabled: () => !ta.value.trim(),
+        onClick: async (closeIt, setError) => {
+          try {
+            await api(`/api/v1/report-cards/${c.id}/audit`, { method: 'POST', body: { decision: 'rejected', note: ta.value.trim() } });
+          } catch (e) {
+            setError(actionError(e));
+            return;
+          }
+          closeIt();
+          onDone();
+        },
+      }],
+  });
+  ta.addEventListener('input', () => close.refresh());
+}
+
+/* An action's error for the operator: what a 409 or 403 means, then the server's words. */
+function actionError(e) {
+  if (e.status === 409) return `${t('sv.conflict')}（${e.message}）`;
+  if (e.status === 403) return `${t('sv.actionForbidden')}（${e.message}）`;
+  return e.message;
+}
+
 async function renderCards(box, ctx) {
   const { area } = ctx;
   const notice = h('div', { class: 'alert alert-ok', id: 'sv-cards-notice', role: 'status', hidden: true });
-  const list = h('div', { id: 'sv-cards' }, loading());
+  const list = h('div', { id: 'sv-cards', dataset: { state: 'loading' } }, loading());
   mount(box, notice, list);
   const canAudit = ['cdc', 'admin'].includes(ctx.me.role);
+  const say = (text, ok) => {
+    notice.textContent = text;
+    notice.className = `alert ${ok ? 'alert-ok' : 'alert-error'}`;
+    notice.hidden = false;
+  };
   async function load() {
     const res = await api(`/api/v1/report-cards${qs({ status: 'pending', area: area.code, _count: 100 })}`);
     const items = res.items || [];
     const approve = async (c) => {
       try {
         await api(`/api/v1/report-cards/${c.id}/audit`, { method: 'POST', body: { decision: 'audited' } });
-        notice.textContent = t('sv.cards.approved', { id: c.id });
-        notice.className = 'alert alert-ok';
+        say(t('sv.cards.approved', { id: c.id }), true);
       } catch (e) {
-        notice.textContent = e.message;
-        notice.className = 'alert alert-error';
+        say(actionError(e), false);
       }
-      notice.hidden = false;
       await load();
     };
-    mount(list,
-      h('p', { class: 'muted', id: 'sv-cards-count' }, t('sv.cards.count', { n: fmtNumber(res.total ?? items.length) })),
-      dataTable([
-        { title: '#', cell: (c) => String(c.id) },
-        { title: t('sv.cards.disease'), cell: (c) => (c.disease && c.disease.name) || '' },
-        { title: t('sv.cards.area'), cell: (c) => c.area_name || c.area_code },
-        { title: t('sv.cards.inst'), cell: (c) => c.institution_name || '' },
-        { title: t('sv.cards.diagnosis'), cell: (c) => fmtDateTime(c.diagnosis) },
-        { title: t('sv.cards.auditDue'), cell: (c) => [fmtDateTime(c.audit_deadline), c.late ? h('span', { class: 'tag tag-esc' }, t('sv.cards.late')) : null] },
-        { title: '', cell: (c) => (canAudit ? h('button', { type: 'button', class: 'btn btn-small', id: `sv-card-approve-${c.id}`, onclick: () => approve(c) }, t('sv.cards.approve')) : null) },
-      ], items, { id: 'sv-cards-table', empty: t('sv.cards.empty') }));
+    const reject = (c) => rejectDialog(c, async () => {
+      say(t('sv.cards.rejected', { id: c.id }), true);
+      await load();
+    });
+    const table = dataTable([
+      { title: '#', cell: (c) => String(c.id) },
+      { title: t('sv.cards.disease'), cell: (c) => (c.disease && c.disease.name) || '' },
+      { title: t('sv.cards.area'), cell: (c) => c.area_name || c.area_code },
+      { title: t('sv.cards.inst'), cell: (c) => c.institution_name || '' },
+      { title: t('sv.cards.diagnosis'), cell: (c) => fmtDateTime(c.diagnosis) },
+      { title: t('sv.cards.auditDue'), cell: (c) => [fmtDateTime(c.audit_deadline), c.late ? h('span', { class: 'tag tag-esc' }, t('sv.cards.late')) : null] },
+      {
+        title: '',
+        cell: (c) => (canAudit ? h('span', { class: 'sv-card-actions' },
+          h('button', { type: 'button', class: 'btn btn-small', id: `sv-card-approve-${c.id}`, onclick: () => approve(c) }, t('sv.cards.approve')),
+          h('button', { type: 'button', class: 'btn btn-small btn-danger', id: `sv-card-reject-${c.id}`, onclick: () => reject(c) }, t('sv.cards.reject'))) : null),
+      },
+    ], items, { id: 'sv-cards-table', empty: t('sv.cards.empty') });
+    for (const [i, tr] of Array.from(table.querySelectorAll('tbody tr')).entries())
+      if (items[i]) tr.dataset.card = items[i].id;
+    mount(list, h('p', { class: 'muted', id: 'sv-cards-count' }, t('sv.cards.count', { n: fmtNumber(res.total ?? items.length) })), table);
+    list.dataset.state = 'loaded';
   }
   await load();
 }
 
-async function renderDups(box) {
-  const res = await api(`/api/v1/report-cards/duplicates${qs({ status: 'open', _count: 100 })}`);
-  const items = res.items || [];
-  mount(box,
-    h('p', { class: 'muted', id: 'sv-dups-count' }, t('sv.dups.count', { n: fmtNumber(res.total ?? items.length) })),
-    dataTable([
-      { title: '#', cell: (d) => String(d.id) },
-      { title: t('sv.tab.dups'), cell: (d) => t('sv.dups.pair', { a: d.card_a ?? d.a ?? '', b: d.card_b ?? d.b ?? '' }) },
-      { title: t('sv.cards.disease'), cell: (d) => d.disease_name || d.disease || d.disease_code || '' },
-      { title: t('sig.created'), cell: (d) => fmtDateTime(d.created) },
-    ], items, { id: 'sv-dups-table', empty: t('sv.dups.empty') }));
+/* ---------- duplicate review (重卡审核) ---------- */
+
+/* 220221********123X, as the card list masks an ID number (rhis_idnum_mask). */
+function maskIdNumber(s) {
+  if (!s || s.includes('*') || s.length < 15) return s || '';
+  return `${s.slice(0, 6)}${'*'.repeat(s.length - 10)}${s.slice(-4)}`;
+}
+
+/*
+ * Both cards of a pair, ID numbers masked: the card list of the pair's patient and
+ * disease masks them on the server; a card not in it (a pair across two patient
+ * records that were merged) is read alone and masked here.
+ */
+async function pairCards(d) {
+  const res = await api(`/api/v1/report-cards${qs({ patient: d.patient_id, disease: d.disease, _count: 100 })}`);
+  const byId = new Map((res.items || []).map((c) => [c.id, c]));
+  const one = async (id) => {
+    if (byId.has(id)) return byId.get(id);
+    const c = await api(`/api/v1/report-cards/${id}`);
+    return { ...c, id_number: maskIdNumber(c.id_number) };
+  };
+  return Promise.all([one(d.card_a), one(d.card_b)]);
+}
+
+const DUP_FIELDS = [
+  ['id_number', (c) => c.id_number || t('common.none')],
+  ['disease', (c) => (c.disease && (c.disease.name || c.disease.code)) || ''],
+  ['classification', (c) => maybe(`sv.class.${c.classification}`, c.classification || t('common.none'))],
+  ['onset', (c) => fmtDate(c.onset)],
+  ['diagnosis', (c) => fmtDateTime(c.diagnosis)],
+  ['institution', (c) => c.institution_name || (c.institution_id != null ? `#${c.institution_id}` : t('common.none'))],
+  ['doctor', (c) => c.doctor || t('common.none')],
+  ['reported', (c) => fmtDateTime(c.report_time)],
+  ['address', (c) => [c.area_name || c.area_code, c.address_line].filter(Boolean).join(' ')],
+  ['status', (c) => maybe(`sv.cardStatus.${c.status}`, c.status)],
+];
+
+/* One card of a pair as a column; fields that differ from the other card are marked. */
+function dupCardColumn(d, c, other, keepName, keep) {
+  const radio = h('input', {
+    type: 'radio', name: keepName, value: String(c.id), id: `sv-dup-${d.id}-keep-${c.id}`,
+    checked: c.id === keep,
+  });
+  return h('div', { class: 'dup-card', dataset: { card: c.id } },
+    h('label', { class: 'dup-keep' }, radio, h('span', null, t('sv.dups.keep', { id: c.id }))),
+    h('dl', { class: 'dup-fields' }, DUP_FIELDS.map(([key, get]) => {
+      const v = String(get(c));
+      const diff = other && v !== String(get(other));
+      return [h('dt', null, t(`sv.dups.f.${key}`)),
+        h('dd', { class: diff ? 'dup-diff' : null, dataset: { field: key } }, v)];
+    })));
+}
+
+/* The card kept by default: the first reported (the earlier report time, then the lower id). */
+function defaultKeep(a, b) {
+  const ta = Date.parse(a.report_time || '') || 0;
+  const tb = Date.parse(b.report_time || '') || 0;
+  if (ta !== tb && ta && tb) return ta < tb ? a.id : b.id;
+  return Math.min(a.id, b.id);
+}
+
+function dupPair(d, cards, canReview, { onDone, say }) {
+  const box = h('section', { class: 'dup-pair panel', id: `sv-dup-${d.id}`, dataset: { pair: d.id, a: d.card_a, b: d.card_b, state: 'open' } });
+  const head = h('header', { class: 'dup-head' },
+    h('strong', null, t('sv.dups.pair', { a: d.card_a, b: d.card_b })),
+    h('span', { class: 'muted small' }, t('sv.dups.found', { t: fmtDateTime(d.created) })));
+  if (!cards) {
+    mount(box, head, h('div', { class: 'alert alert-error', role: 'alert' }, t('sv.dups.unreadable')));
+    return box;
+  }
+  const [a, b] = cards;
+  const keepName = `sv-dup-keep-${d.id}`;
+  const err = h('div', { class: 'alert alert-error', role: 'alert', id: `sv-dup-${d.id}-error`, hidden: true });
+  const cols = h('div', { class: 'dup-cards' },
+    dupCardColumn(d, a, b, keepName, defaultKeep(a, b)),
+    dupCardColumn(d, b, a, keepName, defaultKeep(a, b)));
+  if (!canReview) {
+    cols.querySelectorAll('input[type=radio]').forEach((r) => { r.disabled = true; });
+    mount(box, head, cols, h('p', { class: 'muted small' }, t('sv.dups.readOnly')));
+    return box;
+  }
+  const note = h('textarea', { id: `sv-dup-${d.id}-note`, class: 'input textarea', rows: 2, maxlength: 500, placeholder: t('sv.dups.notePlaceholder') });
+  const mergeBtn = h('button', { type: 'button', class: 'btn btn-primary', id: `sv-dup-${d.id}-merge` }, t('sv.dups.merge'));
+  const sepBtn = h('button', { type: 'button', class: 'btn', id: `sv-dup-${d.id}-separate`, disabled: true, title: t('sv.dups.noteRequired') }, t('sv.dups.separate'));
+  let busy = false;
+  const refresh = () => { sepBtn.disabled = busy || !note.value.trim(); mergeBtn.disabled = busy; };
+  note.addEventListener('input', refresh);
+  const run = async (path, body, doneText) => {
+    busy = true;
+    refresh();
+    err.hidden = true;
+    try {
+      await api(path, { method: 'POST', body });
+    } catch (e) {
+      err.replaceChildren(actionError(e), ' ',
+        e.status === 409 ? h('button', { type: 'button', class: 'btn btn-small', id: `sv-dup-${d.id}-reload`, onclick: onDone }, t('sv.dups.reload')) : null);
+      err.hidden = false;
+      box.dataset.state = 'error';
+      busy = false;
+      refresh();
+      return;
+    }
+    box.dataset.state = 'done';
+    say(doneText);
+    await onDone();
+  };
+  mergeBtn.addEventListener('click', () => {
+    const picked = box.querySelector(`input[name="${keepName}"]:checked`);
+    const keep = Number(picked ? picked.value : defaultKeep(a, b));
+    const drop = keep === a.id ? b.id : a.id;
+    const text = note.value.trim();
+    run(`/api/v1/report-cards/${drop}/merge`, text ? { into: keep, note: text } : { into: keep },
+      t('sv.dups.merged', { drop, keep }));
+  });
+  sepBtn.addEventListener('click', () => {
+    const text = note.value.trim();
+    if (!text) return;
+    run(`/api/v1/report-cards/${a.id}/not-duplicate`, { other: b.id, note: text },
+      t('sv.dups.separated', { a: a.id, b: b.id }));
+  });
+  mount(box, head, cols,
+    h('div', { class: 'dup-actions' },
+      h('label', { class: 'field dup-note' }, h('span', null, t('sv.dups.note')), note),
+      h('div', { class: 'dup-buttons' }, mergeBtn, sepBtn),
+      err));
+  return box;
+}
+
+const DUP_PAGE = 20;
+
+async function renderDups(box, ctx) {
+  const canReview = ['cdc', 'admin'].includes(ctx.me.role);
+  const notice = h('div', { class: 'alert alert-ok', id: 'sv-dups-notice', role: 'status', hidden: true });
+  const list = h('div', { id: 'sv-dups', dataset: { state: 'loading' } }, loading());
+  mount(box, notice, list);
+  const say = (text) => { notice.textContent = text; notice.hidden = false; };
+  let offset = 0;
+  async function load() {
+    list.dataset.state = 'loading';
+    const res = await api(`/api/v1/report-cards/duplicates${qs({ status: 'open', _count: DUP_PAGE, _offset: offset })}`);
+    const items = res.items || [];
+    const total = res.total ?? items.length;
+    if (!items.length && offset > 0 && total > 0) { offset = Math.max(0, offset - DUP_PAGE); return load(); }
+    const cards = await Promise.all(items.map((d) => pairCards(d).catch(() => null)));
+    const reload = () => load().catch((e) => { if (list.isConnected) mount(list, errorBox(e.message, reload)); });
+    mount(list,
+      h('p', { class: 'muted', id: 'sv-dups-count' }, t('sv.dups.count', { n: fmtNumber(total) }), ' · ', t('sv.dups.hint')),
+      items.length
+        ? h('div', { class: 'dup-list' }, items.map((d, i) => dupPair(d, cards[i], canReview, { onDone: reload, say })))
+        : h('div', { class: 'empty', id: 'sv-dups-empty' }, t('sv.dups.empty')),
+      total > DUP_PAGE ? pager(total, offset, DUP_PAGE, (o) => { offset = o; reload(); }) : null);
+    list.dataset.state = 'loaded';
+    list.dataset.total = String(total);
+  }
+  await load();
 }
 
 async function renderKpi(box, ctx) {
