@@ -1023,11 +1023,17 @@ rhis_card_merge(rhis_fhir_ctx *c, int64_t keep, int64_t dup, const char *note)
                     "UPDATE surveil_card_dup SET status = 'merged',"
                     " decided_ms = ?, decided_by = NULLIF(CAST(? AS BIGINT), "
                     "0), note = ?"
-                    " WHERE card_a = ? AND card_b = ?",
+                    " WHERE card_a = ? AND card_b = ? AND status = 'open'",
                     "iisii", c->now_ms,
                     c->user != NULL ? c->user->user_id : (int64_t)0, opt(note),
                     a, b) != RHIS_OK)
         rc = rhis_fhir_fail(c, RHIS_EIO, NULL, "cannot record the merge");
+    else if (rc == RHIS_OK && rhis_db_changes(c->db) != 1)
+        /* someone kept the pair apart meanwhile: do not overrule it */
+        rc = rhis_fhir_fail(c, RHIS_ECONFLICT, NULL,
+                            "cards %lld and %lld were judged not to be "
+                            "duplicates",
+                            (long long)a, (long long)b);
     if (rc == RHIS_OK)
         rc = snapshot(c, dup, "merge");
     if (rc == RHIS_OK)
@@ -1043,7 +1049,8 @@ rhis_card_not_duplicate(rhis_fhir_ctx *c,
                         int64_t b,
                         const char *note)
 {
-    if (check_note(c, note, 0, "note") != RHIS_OK)
+    /* keeping two cards apart is a judgement: say why */
+    if (check_note(c, note, 1, "note") != RHIS_OK)
         return c->err_status;
     card_state sa, sb;
     rhis_status rc = load_state(c, a, &sa, 0);
