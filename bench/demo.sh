@@ -1,28 +1,32 @@
 #!/bin/bash
 # bench/demo.sh [county|province] - `rhis demo` generation and load time.
 #
-# Why: issue 4 asks for a county (220221, about 0.35 M residents, 7 years
+# Why: issue 4 asks for a county (220221, about 0.35 M residents, 5 years
 # of events) generated and loaded in < 60 s on SQLite, with events per
 # second and the share of time in generation vs storage, the province at
 # --scale 0.1 (and 1.0) on PostgreSQL with time and disk size, and the
 # resident set size of `rhis serve` on the county demo (< 200 MB).
 #
-#   county    (default) SQLite, 220221, scale SCALE (1), years 2019-2025;
+#   county    (default) SQLite, 220221, scale SCALE (1), years YEARS;
 #             then `rhis serve` on the result: RSS after start and after
 #             a round of requests
 #   province  PostgreSQL (RHIS_TEST_PG_URL, else a throw-away cluster by
 #             tools/pg-test-cluster.sh), area 22 at SCALE (default 0.1)
 #
-# Environment: SCALE, AREA, BUILD_DIR (default build-bench), NO_BUILD=1,
-# KEEP=1 (keep the temp dir), SEED (1).
+# Environment: SCALE, AREA, YEARS (2021-2025), BUILD_DIR (default
+# build-bench, RelWithDebInfo), NO_BUILD=1, KEEP=1 (keep the temp dir),
+# SEED (1), RHIS_PLAN_AGG=0 (without the plan's live aggregates; they
+# must then be rebuilt with `rhis plan rebuild`).  The machine is usually
+# shared: the RESULT line gives CPU time (user + sys) beside wall time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-county}
 build=${BUILD_DIR:-$root/build-bench}
 seed=${SEED:-1}
+years=${YEARS:-2021-2025}
 
 if [ -z "${NO_BUILD:-}" ]; then
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build" -j2 --target rhis >/dev/null
 fi
 rhis=$build/rhis
@@ -60,9 +64,9 @@ fi
 "$rhis" init --db "$url" --admin-password-file "$work/pw" \
     --data-dir "$root/data" >/dev/null
 
-echo "rhis demo --area $area --years 2019-2025 --seed $seed --scale $scale ($mode)"
+echo "rhis demo --area $area --years $years --seed $seed --scale $scale ($mode)"
 start=$(date +%s.%N)
-/usr/bin/time -v "$rhis" demo --db "$url" --area "$area" --years 2019-2025 \
+/usr/bin/time -v "$rhis" demo --db "$url" --area "$area" --years "$years" \
     --seed "$seed" --scale "$scale" --data "$root/data" --no-progress \
     2>"$work/demo.log"
 end=$(date +%s.%N)
@@ -100,5 +104,5 @@ if [ "$mode" = county ]; then
     echo "RESULT serve rss_start_kb=$rss0 rss_after_kb=$rss1 peak_kb=$hwm (limit 204800)"
 else
     psql -qAt "$url" -c "SELECT pg_database_size(current_database())" |
-        awk '{printf "RESULT disk bytes=%d (%.0f MiB)\n", $1, $1 / 1048576}'
+        awk '{printf "RESULT disk bytes=%.0f (%.0f MiB)\n", $1, $1 / 1048576}'
 fi

@@ -1012,7 +1012,7 @@ write_cards(gen *g)
             demo_scratch_reset(c);
     }
     c->store_seconds += demo_now() - t0;
-    free(acts);
+    rhis_free(acts);
     return rc;
 }
 
@@ -1131,7 +1131,7 @@ write_channels(gen *g)
         demo_scratch_reset(c);
     }
     c->store_seconds += demo_now() - t0;
-    free(b);
+    rhis_free(b);
     return rc;
 }
 
@@ -1186,21 +1186,21 @@ gen_fini(gen *g)
 {
     if (g->tw_people != NULL)
         for (int t = 0; t < g->ch.ntw; t++)
-            free(g->tw_people[t]);
-    free(g->tw_people);
-    free(g->tw_n);
-    free(g->cards);
-    free(g->obs);
-    free(g->ch.fever);
-    free(g->ch.resp);
-    free(g->ch.rash);
-    free(g->ch.intest_county);
-    free(g->ch.intest_tw);
-    free(g->ch.school);
-    free(g->ch.enrolled);
-    free(g->ch.pharmacy);
-    free(g->ch.public_rep);
-    free(g->ch.lab);
+            rhis_free(g->tw_people[t]);
+    rhis_free(g->tw_people);
+    rhis_free(g->tw_n);
+    rhis_free(g->cards);
+    rhis_free(g->obs);
+    rhis_free(g->ch.fever);
+    rhis_free(g->ch.resp);
+    rhis_free(g->ch.rash);
+    rhis_free(g->ch.intest_county);
+    rhis_free(g->ch.intest_tw);
+    rhis_free(g->ch.school);
+    rhis_free(g->ch.enrolled);
+    rhis_free(g->ch.pharmacy);
+    rhis_free(g->ch.public_rep);
+    rhis_free(g->ch.lab);
 }
 
 rhis_status

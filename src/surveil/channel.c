@@ -109,9 +109,68 @@ check_category(rhis_fhir_ctx *c, const rhis_channel_count *in)
                           "lab_positive");
 }
 
-/* Validation of one count, without writing. */
+/*
+ * The area and institution checks already passed within one batch: a
+ * batch (a day's counts of a township, or the demo's county) names the
+ * same few areas and institutions over and over, and each check is a
+ * query.  Only passes are kept, inside the batch's transaction, so a
+ * cached answer is the one the database would give again.
+ */
+#define CHECK_CACHE 64
+typedef struct check_cache {
+    char area[CHECK_CACHE][16];
+    int narea, next_area;
+    int64_t inst[CHECK_CACHE];
+    char inst_area[CHECK_CACHE][16];
+    int ninst, next_inst;
+} check_cache;
+
+static int
+cached_area(const check_cache *k, const char *code)
+{
+    for (int i = 0; k != NULL && i < k->narea; i++)
+        if (strcmp(k->area[i], code) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+remember_area(check_cache *k, const char *code)
+{
+    if (k == NULL || strlen(code) >= sizeof(k->area[0]))
+        return;
+    int i = k->narea < CHECK_CACHE ? k->narea++ : k->next_area;
+    k->next_area = (i + 1) % CHECK_CACHE;
+    (void)snprintf(k->area[i], sizeof(k->area[i]), "%s", code);
+}
+
+static const char *
+cached_inst(const check_cache *k, int64_t id)
+{
+    for (int i = 0; k != NULL && i < k->ninst; i++)
+        if (k->inst[i] == id)
+            return k->inst_area[i];
+    return NULL;
+}
+
+static void
+remember_inst(check_cache *k, int64_t id, const char *area)
+{
+    if (k == NULL)
+        return;
+    int i = k->ninst < CHECK_CACHE ? k->ninst++ : k->next_inst;
+    k->next_inst = (i + 1) % CHECK_CACHE;
+    k->inst[i] = id;
+    (void)snprintf(k->inst_area[i], sizeof(k->inst_area[i]), "%s", area);
+}
+
+/* Validation of one count, without writing (k: the batch's cache, or
+ * NULL). */
 static rhis_status
-check_count(rhis_fhir_ctx *c, const rhis_channel_count *in, int64_t *day_ms)
+check_count(rhis_fhir_ctx *c,
+            const rhis_channel_count *in,
+            int64_t *day_ms,
+            check_cache *k)
 {
     if (rhis_channel_name(in->channel) == NULL)
         return rhis_fhir_fail(c, RHIS_EINVAL, "channel",
@@ -148,8 +207,11 @@ check_count(rhis_fhir_ctx *c, const rhis_channel_count *in, int64_t *day_ms)
         return rhis_fhir_fail(c, RHIS_EINVAL, "site", "site is too long");
     if (check_category(c, in) != RHIS_OK)
         return c->err_status;
-    if (surv_check_area(c, in->area_code, 0, "area_code") != RHIS_OK)
-        return c->err_status;
+    if (!cached_area(k, in->area_code)) {
+        if (surv_check_area(c, in->area_code, 0, "area_code") != RHIS_OK)
+            return c->err_status;
+        remember_area(k, in->area_code);
+    }
     if (!surv_covers(c, in->area_code) &&
         (c->user == NULL || c->user->scope_institution == 0))
         return rhis_fhir_fail(c, RHIS_EFORBIDDEN, "area_code",
@@ -176,9 +238,15 @@ check_count(rhis_fhir_ctx *c, const rhis_channel_count *in, int64_t *day_ms)
         return RHIS_OK;
     }
     char iarea[16];
-    if (surv_check_institution(c, in->institution_id, "institution_id",
-                               iarea) != RHIS_OK)
-        return c->err_status;
+    const char *known = cached_inst(k, in->institution_id);
+    if (known != NULL) {
+        (void)snprintf(iarea, sizeof(iarea), "%s", known);
+    } else {
+        if (surv_check_institution(c, in->institution_id, "institution_id",
+                                   iarea) != RHIS_OK)
+            return c->err_status;
+        remember_inst(k, in->institution_id, iarea);
+    }
     /* the count's area is the institution's place or lies below it (a
      * township health centre reports for its villages) */
     size_t n = strlen(iarea);
@@ -192,7 +260,15 @@ check_count(rhis_fhir_ctx *c, const rhis_channel_count *in, int64_t *day_ms)
     return RHIS_OK;
 }
 
-/* Stores one checked count (UPDATE, else INSERT). */
+/*
+ * Stores one checked count: UPDATE the row of its key, then INSERT it if
+ * the UPDATE found none.  With deferred writes (a bulk load on
+ * PostgreSQL) asking how many rows the UPDATE changed would cost a round
+ * trip per count, so the INSERT tests for the row itself (NOT EXISTS) and
+ * neither statement needs an answer: both go out pipelined.  Otherwise
+ * the row count decides (on SQLite the NOT EXISTS form costs twice as
+ * much: an INSERT reading its own table goes through a temporary table).
+ */
 static rhis_status
 put_count(rhis_fhir_ctx *c,
           const rhis_channel_count *in,
@@ -214,18 +290,38 @@ put_count(rhis_fhir_ctx *c,
         " = ? AND site = ? AND day = ? AND category = ?",
         "iisiississs", in->count, in->denominator, source, c->now_ms, uid, ch,
         in->area_code, in->institution_id, in->site, in->day, in->category);
-    if (rc == RHIS_OK && rhis_db_changes(c->db) == 0)
+    if (rc == RHIS_OK && !rhis_db_deferred(c->db)) {
+        if (rhis_db_changes(c->db) == 0)
+            rc = rhis_db_run(
+                c->db,
+                "INSERT INTO channel_count (channel, area_code, township_code,"
+                " county_code, institution_id, site, day, day_ms, category,"
+                " count, denominator, source, updated_ms, user_id)"
+                " VALUES (?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?,"
+                " ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?,"
+                " NULLIF(CAST(? AS BIGINT), 0))",
+                "ssssissisiisii", ch, in->area_code, town, county,
+                in->institution_id, in->site, in->day, day_ms, in->category,
+                in->count, in->denominator, source, c->now_ms, uid);
+    } else if (rc == RHIS_OK) {
         rc = rhis_db_run(
             c->db,
             "INSERT INTO channel_count (channel, area_code, township_code,"
             " county_code, institution_id, site, day, day_ms, category, count,"
             " denominator, source, updated_ms, user_id)"
-            " VALUES (?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?, ?, ?, "
-            "NULLIF(CAST(? AS BIGINT), 0),"
-            " ?, ?, NULLIF(CAST(? AS BIGINT), 0))",
-            "ssssissisiisii", ch, in->area_code, town, county,
+            " SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),"
+            " CAST(? AS TEXT), NULLIF(CAST(? AS BIGINT), 0), CAST(? AS TEXT),"
+            " CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT),"
+            " CAST(? AS BIGINT), NULLIF(CAST(? AS BIGINT), 0),"
+            " CAST(? AS TEXT), CAST(? AS BIGINT), NULLIF(CAST(? AS BIGINT), 0)"
+            " WHERE NOT EXISTS (SELECT 1 FROM channel_count"
+            " WHERE channel = ? AND area_code = ? AND COALESCE(institution_id,"
+            " 0) = ? AND site = ? AND day = ? AND category = ?)",
+            "ssssissisiisiississs", ch, in->area_code, town, county,
             in->institution_id, in->site, in->day, day_ms, in->category,
-            in->count, in->denominator, source, c->now_ms, uid);
+            in->count, in->denominator, source, c->now_ms, uid, ch,
+            in->area_code, in->institution_id, in->site, in->day, in->category);
+    }
     if (rc != RHIS_OK)
         return rhis_fhir_fail(c, RHIS_EIO, NULL, "cannot store the count");
     return RHIS_OK;
@@ -253,9 +349,10 @@ rhis_channel_add_batch(rhis_fhir_ctx *c,
     rhis_status rc = surv_tx_begin(c, &own);
     if (rc != RHIS_OK)
         return rc;
+    check_cache *k = n > 1 ? rhis_xcalloc(1, sizeof(*k)) : NULL;
     for (size_t i = 0; i < n && rc == RHIS_OK; i++) {
         int64_t day_ms = 0;
-        rc = check_count(c, &in[i], &day_ms);
+        rc = check_count(c, &in[i], &day_ms, k);
         if (rc == RHIS_OK)
             rc = put_count(c, &in[i], day_ms, "push");
         if (rc != RHIS_OK && n > 1) {
@@ -270,6 +367,7 @@ rhis_channel_add_batch(rhis_fhir_ctx *c,
             rc = c->err_status;
         }
     }
+    rhis_free(k);
     if (rc == RHIS_OK) {
         char detail[64];
         (void)snprintf(detail, sizeof(detail), "%zu counts", n);
