@@ -15,6 +15,11 @@ JOBS       ?= 2
 DB         ?= sqlite:rhis.db
 LISTEN     ?= 127.0.0.1:8080
 PWFILE     ?= .rhis-admin-password
+DEMO       ?= 1
+DEMO_AREA  ?= 220221
+DEMO_YEARS ?= 2019-2025
+DEMO_SEED  ?= 1
+DEMO_SCALE ?= 0.1
 RHIS       := ./$(BUILD)/rhis
 C_SOURCES   = $(shell find src include tests -name '*.[ch]' 2>/dev/null)
 
@@ -49,14 +54,19 @@ run: deps
 	    echo "make run: created $(PWFILE) (the admin password)"; \
 	fi
 	$(RHIS) init --db $(DB) --admin-password-file $(PWFILE)
-	@# Reference data (areas, code lists) is loaded by init. Institutions and
-	@# population are loaded when their files are there; the imports are
-	@# idempotent, so a second `make run` changes nothing.
+	@# Reference data (areas, code lists) is loaded by init. Institutions
+	@# are loaded when their file is there; the import is idempotent.
 	@if [ -f data/institutions-220221.csv ]; then \
 	    $(RHIS) import-institutions --db $(DB) data/institutions-220221.csv; \
 	fi
-	@if [ -f data/population-220221.csv ]; then \
-	    $(RHIS) import-population --db $(DB) data/population-220221.csv; \
+	@# The demo region (rhis demo): residents, staff, care and surveillance
+	@# events of $(DEMO_AREA), with the population denominators per village
+	@# (so data/population-220221.csv, township totals of 2020, is not
+	@# loaded beside them). A county already generated is skipped, so a
+	@# second `make run` changes nothing. DEMO=0 skips it.
+	@if [ "$(DEMO)" != 0 ]; then \
+	    $(RHIS) demo --db $(DB) --area $(DEMO_AREA) --years $(DEMO_YEARS) \
+	        --seed $(DEMO_SEED) --scale $(DEMO_SCALE); \
 	fi
 	@echo
 	@echo "  RHIS is starting on http://$(LISTEN)/"
