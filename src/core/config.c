@@ -88,7 +88,7 @@ static const setting settings[] = {
      "signals pushed to CDC staff with a deadline: confirmed (fixed, scan,"
      " fused, severe or persisting temporal) or all (CIDARS)",
      "confirmed|all"},
-    {"warn_push_severity", CONF_STR, S(warn_push_severity), "orange", 3, 6,
+    {"warn_push_severity", CONF_STR, S(warn_push_severity), "red", 3, 6,
      "a temporal disease signal at least this severe is pushed",
      "red|orange|yellow|blue"},
     {"warn_push_days", CONF_INT, S(warn_push_days), "3", 1, 30,

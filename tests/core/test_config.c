@@ -299,7 +299,7 @@ dump_prints_every_setting_as_name_value(void **state)
         lines += *p == '\n';
     assert_non_null(strstr(out, "\nwarn_time 02:00\n"));
     assert_non_null(strstr(out, "\nwarn_push confirmed\n"));
-    assert_non_null(strstr(out, "\nwarn_push_severity orange\n"));
+    assert_non_null(strstr(out, "\nwarn_push_severity red\n"));
     assert_non_null(strstr(out, "\nwarn_push_days 3\n"));
     assert_int_equal(lines, 25); /* one per setting of rhis_config */
     rhis_free(out); /* open_memstream memory; rhis_free is free() */

@@ -156,6 +156,7 @@ run_day(rhis_warn_result *r)
     o.data_dir = g_data;
     o.scan_replicas = 199;
     o.seed = 7;
+    o.push_severity = "orange"; /* the severity rule is what is tested */
     char err[512] = "";
     rhis_status rc = rhis_warn_run(g_db, "2026-10-15", &o, r, err, sizeof(err));
     if (rc != RHIS_OK)
