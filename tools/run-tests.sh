@@ -7,7 +7,7 @@
 #   1. build/       release-like (RelWithDebInfo), -Werror, ctest -j2
 #   2. build-asan/  Debug with address,undefined sanitizers, ctest -j2
 #   3. tools/checksrc.sh (counted as one test)
-#   4. tools/fuzz.sh: each libFuzzer target for RHIS_FUZZ_SECONDS (default 30;
+#   4. tools/fuzz.sh: each libFuzzer target for RHIS_FUZZ_SECONDS (default 20;
 #      0 skips), counted as one test
 # Unit, storage, API, browser and fuzz-replay tests are all ctest tests.
 # The last line is "N passed, N failed"; the exit status is non-zero when
@@ -150,10 +150,10 @@ else
 fi
 
 # --- 4. fuzzing --------------------------------------------------------------
-# Each libFuzzer target runs RHIS_FUZZ_SECONDS (default 30) from the stored
+# Each libFuzzer target runs RHIS_FUZZ_SECONDS (default 20) from the stored
 # corpus; the corpora themselves are replayed in both ctest runs above.
 # RHIS_FUZZ_SECONDS=0 skips this stage.
-fuzz_secs=${RHIS_FUZZ_SECONDS:-30}
+fuzz_secs=${RHIS_FUZZ_SECONDS:-20}
 if [ "$fuzz_secs" != 0 ] && command -v clang >/dev/null 2>&1; then
     note "fuzz: each target ${fuzz_secs}s (tools/fuzz.sh)"
     if "$root/tools/fuzz.sh" "$fuzz_secs" > fuzz.log 2>&1; then
