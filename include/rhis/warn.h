@@ -232,10 +232,11 @@ typedef struct rhis_warn_opts {
      * warn_push_days).  push "all": every signal is pushed; "confirmed"
      * or NULL: fixed, spatial and fused signals are pushed, and a temporal
      * signal on a disease when its severity is at least push_severity
-     * (NULL: "red", which temporal signals never reach) or when the same county and disease signalled on
-     * an earlier day of the last push_days days (0: 3), nothing in the
-     * county confirmed it in those days (a spatial signal of the disease
-     * or a fused signal) and none of those earlier signals was pushed. */
+     * (NULL: "red", which temporal signals never reach) or when the same county
+     * and disease signalled on an earlier day of the last push_days days (0:
+     * 3), nothing in the county confirmed it in those days (a spatial signal of
+     * the disease or a fused signal) and none of those earlier signals was
+     * pushed. */
     const char *push;
     const char *push_severity;
     int push_days;

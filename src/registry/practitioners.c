@@ -714,10 +714,10 @@ prole_write(rhis_req *req, rhis_resp *resp, int create)
                              " version = ?, updated_at = ? WHERE id = ?",
                              "iisiiii", r.practitioner_id, r.institution_id,
                              r.role, (int64_t)r.active, r.version, now, id);
-        if (rc == RHIS_OK) /* staff aggregates of both institutions */
-            rc = rhis_agg_institution(db, old.institution_id);
-        if (rc == RHIS_OK && old.institution_id != r.institution_id)
-            rc = rhis_agg_institution(db, r.institution_id);
+            if (rc == RHIS_OK) /* staff aggregates of both institutions */
+                rc = rhis_agg_institution(db, old.institution_id);
+            if (rc == RHIS_OK && old.institution_id != r.institution_id)
+                rc = rhis_agg_institution(db, r.institution_id);
         }
     }
     r.updated_at = now;

@@ -1067,8 +1067,7 @@ is_pushed(run *x, size_t i)
                           ? s->severity
                           : rhis_signal_severity(s->kind, s->subject_type,
                                                  s->observed, s->upper, 0);
-    const char *floor_sev =
-        o->push_severity != NULL ? o->push_severity : "red";
+    const char *floor_sev = o->push_severity != NULL ? o->push_severity : "red";
     if (sev_rank(sev) >= sev_rank(floor_sev))
         return 1;
     /* a persisting alarm the scan and fusion have not confirmed */
