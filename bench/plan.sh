@@ -11,6 +11,9 @@
 #  5. single-record write transactions with maintenance on vs off
 #     (bench_plan --writes, on a copy: it leaves the aggregates stale).
 # County scale: SCALE 1 = 0.35 M residents (default 0.2), YEARS 2021-2025.
+# Province: run `rhis demo --area 22 --scale S` yourself, then `rhis plan
+# rebuild --timing` and `bench_plan DB 22 300` on it (docs/performance.md).
+# CPU times are the figures to compare on a shared machine.
 set -eu
 scale=${1:-0.2}
 years=${2:-2021-2025}
@@ -25,12 +28,11 @@ for mode in on off; do
     "$rhis" init --db "sqlite:$work/$mode.db" --admin-password-file "$work/pw" \
         --data-dir "$RHIS_DATA_DIR" >/dev/null 2>&1
     if [ "$mode" = off ]; then agg=0; else agg=1; fi
-    start=$(date +%s.%N)
-    RHIS_PLAN_AGG=$agg "$rhis" demo --db "sqlite:$work/$mode.db" --area 220221 \
+    RHIS_PLAN_AGG=$agg /usr/bin/time -f "%U s user, %S s sys, %e s wall" \
+        "$rhis" demo --db "sqlite:$work/$mode.db" --area 220221 \
         --scale "$scale" --years "$years" --seed 1 --no-progress \
         >"$work/$mode.out" 2>&1
-    end=$(date +%s.%N)
-    echo "== demo, aggregates $mode: $(echo "$end - $start" | bc) s wall"
+    echo "== demo, aggregates $mode: $(tail -1 "$work/$mode.out")"
     grep -E "written" "$work/$mode.out" || true
 done
 echo "== rebuild (on the database written without aggregates)"

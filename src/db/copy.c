@@ -177,6 +177,8 @@ static const table tables[] = {
     /* migration 6: plan monitoring aggregates */
     {"agg_count", "element, area_code, institution_id, day, value", 5, 0, NULL},
     {"agg_month", "element, area_code, month, value", 4, 0, NULL},
+    /* migration 8: agg_pop is not copied: the triggers on population fill
+     * it from the population rows copied above */
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

@@ -643,6 +643,85 @@ static const migration migrations[] = {
      " entered_ms BIGINT NOT NULL);"
      "CREATE INDEX plan_entered_key ON plan_entered(measure, area_code, year);",
      NULL, NULL},
+    {8, "plan monitoring: month roll-up to townships, population roll-up",
+     /* agg_month keeps province, city, county and township rows (codes of
+      * at most 9 digits); villages are read from agg_count by key, and
+      * each write dirties one aggregate row less per fact
+      * (src/plan/agg.c, PLAN_MONTH_MAXLEN).  agg_pop: the population
+      * table summed per area prefix of 2, 4, 6 and 9 digits (nrows: the
+      * population rows summed), kept by triggers in the writer's
+      * transaction, so a province's denominator is a few rows
+      * (src/plan/value.c); derived, hence not in src/db/copy.c. */
+     "DELETE FROM agg_month WHERE LENGTH(area_code) > 9;"
+     "CREATE TABLE agg_pop ("
+     " area_code TEXT NOT NULL,"
+     " year INTEGER NOT NULL,"
+     " sex TEXT NOT NULL,"
+     " age_band INTEGER NOT NULL,"
+     " population BIGINT NOT NULL,"
+     " nrows BIGINT NOT NULL,"
+     " PRIMARY KEY (area_code, year, sex, age_band));"
+     "INSERT INTO agg_pop (area_code, year, sex, age_band, population, nrows)"
+     " SELECT SUBSTR(p.area_code, 1, l.len), p.year, p.sex, p.age_band,"
+     " SUM(p.population), COUNT(*) FROM population p,"
+     " (SELECT 2 AS len UNION ALL SELECT 4 UNION ALL SELECT 6"
+     " UNION ALL SELECT 9) l WHERE LENGTH(p.area_code) >= l.len"
+     " GROUP BY SUBSTR(p.area_code, 1, l.len), p.year, p.sex, p.age_band;",
+     /* SQLite: one trigger per event; the SELECT of an upsert needs a
+      * WHERE clause */
+     "CREATE TRIGGER population_agg_ins AFTER INSERT ON population BEGIN"
+     " INSERT INTO agg_pop (area_code, year, sex, age_band, population,"
+     " nrows) SELECT SUBSTR(NEW.area_code, 1, l.len), NEW.year, NEW.sex,"
+     " NEW.age_band, NEW.population, 1 FROM (SELECT 2 AS len UNION ALL"
+     " SELECT 4 UNION ALL SELECT 6 UNION ALL SELECT 9) l"
+     " WHERE LENGTH(NEW.area_code) >= l.len"
+     " ON CONFLICT (area_code, year, sex, age_band) DO UPDATE SET"
+     " population = agg_pop.population + excluded.population,"
+     " nrows = agg_pop.nrows + excluded.nrows; END;"
+     "CREATE TRIGGER population_agg_del AFTER DELETE ON population BEGIN"
+     " UPDATE agg_pop SET population = population - OLD.population,"
+     " nrows = nrows - 1 WHERE year = OLD.year AND sex = OLD.sex"
+     " AND age_band = OLD.age_band AND area_code IN"
+     " (SUBSTR(OLD.area_code, 1, 2), SUBSTR(OLD.area_code, 1, 4),"
+     " SUBSTR(OLD.area_code, 1, 6), SUBSTR(OLD.area_code, 1, 9))"
+     " AND LENGTH(area_code) <= LENGTH(OLD.area_code); END;"
+     "CREATE TRIGGER population_agg_upd AFTER UPDATE ON population BEGIN"
+     " UPDATE agg_pop SET population = population - OLD.population,"
+     " nrows = nrows - 1 WHERE year = OLD.year AND sex = OLD.sex"
+     " AND age_band = OLD.age_band AND area_code IN"
+     " (SUBSTR(OLD.area_code, 1, 2), SUBSTR(OLD.area_code, 1, 4),"
+     " SUBSTR(OLD.area_code, 1, 6), SUBSTR(OLD.area_code, 1, 9))"
+     " AND LENGTH(area_code) <= LENGTH(OLD.area_code);"
+     " INSERT INTO agg_pop (area_code, year, sex, age_band, population,"
+     " nrows) SELECT SUBSTR(NEW.area_code, 1, l.len), NEW.year, NEW.sex,"
+     " NEW.age_band, NEW.population, 1 FROM (SELECT 2 AS len UNION ALL"
+     " SELECT 4 UNION ALL SELECT 6 UNION ALL SELECT 9) l"
+     " WHERE LENGTH(NEW.area_code) >= l.len"
+     " ON CONFLICT (area_code, year, sex, age_band) DO UPDATE SET"
+     " population = agg_pop.population + excluded.population,"
+     " nrows = agg_pop.nrows + excluded.nrows; END;",
+     "CREATE FUNCTION population_agg() RETURNS trigger"
+     " LANGUAGE plpgsql AS $$ BEGIN"
+     " IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+     " UPDATE agg_pop SET population = population - OLD.population,"
+     " nrows = nrows - 1 WHERE year = OLD.year AND sex = OLD.sex"
+     " AND age_band = OLD.age_band AND area_code IN"
+     " (SUBSTR(OLD.area_code, 1, 2), SUBSTR(OLD.area_code, 1, 4),"
+     " SUBSTR(OLD.area_code, 1, 6), SUBSTR(OLD.area_code, 1, 9))"
+     " AND LENGTH(area_code) <= LENGTH(OLD.area_code);"
+     " END IF;"
+     " IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+     " INSERT INTO agg_pop (area_code, year, sex, age_band, population,"
+     " nrows) SELECT SUBSTR(NEW.area_code, 1, l.len), NEW.year, NEW.sex,"
+     " NEW.age_band, NEW.population, 1 FROM unnest(ARRAY[2, 4, 6, 9])"
+     " AS l(len) WHERE LENGTH(NEW.area_code) >= l.len"
+     " ON CONFLICT (area_code, year, sex, age_band) DO UPDATE SET"
+     " population = agg_pop.population + excluded.population,"
+     " nrows = agg_pop.nrows + excluded.nrows;"
+     " END IF;"
+     " RETURN NULL; END $$;"
+     "CREATE TRIGGER population_agg AFTER INSERT OR UPDATE OR DELETE"
+     " ON population FOR EACH ROW EXECUTE FUNCTION population_agg();"},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

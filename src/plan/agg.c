@@ -9,11 +9,13 @@
  * is handled by the same code.  The rebuild reads the same columns in bulk
  * and runs the same pure rules (element.c), so it gives the same numbers.
  *
- * Tables (migration 6): agg_count(element, area_code, institution_id, day,
- * value) at the leaf area; agg_month(element, area_code, month, value) for
- * every level of the area code (province 2, city 4, county 6, township 9,
- * village 12 digits), so a year for a county is a dozen rows.
+ * Tables (migrations 6, 8): agg_count(element, area_code, institution_id,
+ * day, value) at the leaf area; agg_month(element, area_code, month, value)
+ * for the levels of the area code up to townships (province 2, city 4,
+ * county 6, township 9 digits: PLAN_MONTH_MAXLEN), so a year for a county
+ * is a dozen rows; a village's months are read from agg_count.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +64,12 @@ typedef struct scope {
 
 #define MAX_SCOPES 10
 
+struct pcache;
+
 typedef struct touch {
     const rhis_ind_defs *d;
+    struct pcache *pc; /* the transaction's cache (NULL outside one) */
+    int insert;        /* rhis_agg_before(id 0): a new row */
     rkind kind;
     int nsc;
     scope sc[MAX_SCOPES];
@@ -129,23 +135,29 @@ fill_patient(prow *p, rhis_stmt *st, int c)
     "area_code, sex, birth_ms, deceased_ms, deleted, merged_into"
 #define ENC_COLS                                                               \
     "e.id, e.type_code, e.start_ms, e.end_ms, e.institution_id, i.area_code"
-#define ENC_FROM                                                               \
-    " FROM encounter e LEFT JOIN institution i ON i.id = e.institution_id"     \
-    " WHERE e.deleted = 0 AND e.status NOT IN ('cancelled',"                   \
+/* The rows the rules read, as conditions (the live path reads them per
+ * patient, the rebuild in bulk, the cache tests a new row with them). */
+#define ENC_OK                                                                 \
+    "e.deleted = 0 AND e.status NOT IN ('cancelled',"                          \
     " 'entered-in-error') AND e.type_code IS NOT NULL"
-#define OBS_COLS "o.id, o.code, o.effective_ms, o.institution_id"
-#define IMM_COLS                                                               \
-    "m.id, m.vaccine_code, m.dose_number, m.occurrence_ms, m.institution_id"
-#define IMM_FROM                                                               \
-    " FROM immunization m WHERE m.deleted = 0 AND m.status = 'completed'"
-#define COND_COLS "c.id, c.code, COALESCE(c.recorded_ms, c.onset_ms)"
-#define COND_FROM                                                              \
-    " FROM condition c WHERE c.deleted = 0"                                    \
-    " AND c.category = 'problem-list-item'"                                    \
+#define OBS_OK "o.deleted = 0 AND o.status IN ('final','amended','corrected')"
+#define IMM_OK "m.deleted = 0 AND m.status = 'completed'"
+#define COND_OK                                                                \
+    "c.deleted = 0 AND c.category = 'problem-list-item'"                       \
     " AND COALESCE(c.verification_status, '') NOT IN ('refuted',"              \
     " 'entered-in-error')"                                                     \
     " AND COALESCE(c.recorded_ms, c.onset_ms) IS NOT NULL"
-#define CON_COLS "k.id, k.start_ms, k.end_ms"
+#define ENC_WHERE " WHERE " ENC_OK
+#define ENC_FROM                                                               \
+    " FROM encounter e LEFT JOIN institution i ON i.id = "                     \
+    "e.institution_id" ENC_WHERE
+#define OBS_COLS "o.id, o.code, o.effective_ms, o.institution_id"
+#define IMM_COLS                                                               \
+    "m.id, m.vaccine_code, m.dose_number, m.occurrence_ms, m.institution_id"
+#define IMM_FROM  " FROM immunization m WHERE " IMM_OK
+#define COND_COLS "c.id, c.code, COALESCE(c.recorded_ms, c.onset_ms)"
+#define COND_FROM " FROM condition c WHERE " COND_OK
+#define CON_COLS  "k.id, k.start_ms, k.end_ms"
 
 static void
 fill_enc(erow *r, rhis_stmt *st, int c)
@@ -226,13 +238,186 @@ pdata_fini(pdata *x)
     plan_vec_free(&x->con);
 }
 
+/* ---- the per-transaction cache of patients' rows ----
+ *
+ * Inside a transaction, the hook keeps the rows it read for the last few
+ * patients it touched: the patient's row (when not dead: a dead patient's
+ * row carries the cause of death, which depends on Observations) and the
+ * lists of its records per scope (encounters, observations of a code,
+ * immunisations, conditions, contracts).  A new record is then read once
+ * (by id, with the test of the list's conditions) instead of three times
+ * (its patient and code, the patient's row, the list), and appended to the
+ * cached list.  Valid because every write of these tables goes through the
+ * hooks (which the invariant needs anyway) and the transaction has one
+ * writer: an update or delete of a record drops its patient's entry, a
+ * Patient write drops the patient's entry, an institution or role write
+ * (encounters carry the institution's area) drops all; so do COMMIT,
+ * ROLLBACK and ROLLBACK TO a savepoint. */
+
+#define PC_SLOTS 16 /* patients */
+#define PC_OBS   8  /* observation codes per patient */
+
+typedef struct pcobs {
+    char code[24];
+    ovec rows;
+} pcobs;
+
+typedef struct pcent {
+    int64_t pid; /* 0: free */
+    int has_p;
+    prow p;
+    unsigned lists; /* 1 << scope of the lists held (not SC_OBS) */
+    evec enc;
+    ivec imm;
+    cvec cond;
+    kvec con;
+    int nobs;
+    pcobs obs[PC_OBS];
+} pcent;
+
+typedef struct pcache {
+    pcent e[PC_SLOTS];
+    int next; /* round-robin eviction */
+} pcache;
+
+static void
+pc_reset(pcent *e)
+{
+    e->pid = 0;
+    e->has_p = 0;
+    e->lists = 0;
+    e->enc.n = e->imm.n = e->cond.n = e->con.n = 0;
+    for (int i = 0; i < e->nobs; i++)
+        e->obs[i].rows.n = 0;
+    e->nobs = 0;
+}
+
+static void
+pc_free(pcache *c)
+{
+    for (int i = 0; i < PC_SLOTS; i++) {
+        pcent *e = &c->e[i];
+        plan_vec_free(&e->enc);
+        plan_vec_free(&e->imm);
+        plan_vec_free(&e->cond);
+        plan_vec_free(&e->con);
+        for (int j = 0; j < PC_OBS; j++)
+            plan_vec_free(&e->obs[j].rows);
+    }
+}
+
+static void
+pc_drop_all(pcache *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < PC_SLOTS; i++)
+        pc_reset(&c->e[i]);
+}
+
+static pcent *
+pc_find(pcache *c, int64_t pid)
+{
+    if (c == NULL || pid == 0)
+        return NULL;
+    for (int i = 0; i < PC_SLOTS; i++)
+        if (c->e[i].pid == pid)
+            return &c->e[i];
+    return NULL;
+}
+
+static void
+pc_drop(pcache *c, int64_t pid)
+{
+    pcent *e = pc_find(c, pid);
+    if (e != NULL)
+        pc_reset(e);
+}
+
+/* The entry of pid, made (evicting one) when missing. */
+static pcent *
+pc_get(pcache *c, int64_t pid)
+{
+    pcent *e = pc_find(c, pid);
+    if (e != NULL || c == NULL)
+        return e;
+    e = &c->e[c->next];
+    c->next = (c->next + 1) % PC_SLOTS;
+    pc_reset(e);
+    e->pid = pid;
+    return e;
+}
+
+/* The cached list of scope sc (key: the observation code) of e; NULL when
+ * not held.  make: hold an empty one (the caller fills it). */
+static void *
+pc_list(pcent *e, escope sc, const char *key, int make)
+{
+    if (e == NULL)
+        return NULL;
+    if (sc == SC_OBS) {
+        for (int i = 0; i < e->nobs; i++)
+            if (strcmp(e->obs[i].code, key) == 0)
+                return &e->obs[i].rows;
+        if (!make || e->nobs == PC_OBS || strcmp(key, "*") == 0)
+            return NULL;
+        pcobs *o = &e->obs[e->nobs++];
+        snprintf(o->code, sizeof(o->code), "%s", key);
+        o->rows.n = 0;
+        return &o->rows;
+    }
+    void *v = NULL;
+    switch (sc) {
+    case SC_ENC:
+        v = &e->enc;
+        break;
+    case SC_IMM:
+        v = &e->imm;
+        break;
+    case SC_COND:
+        v = &e->cond;
+        break;
+    case SC_CONTRACT:
+        v = &e->con;
+        break;
+    default:
+        return NULL;
+    }
+    if (e->lists & (1u << sc))
+        return v;
+    if (!make)
+        return NULL;
+    e->lists |= 1u << sc;
+    ((evec *)v)->n = 0; /* every list vector has the same layout */
+    return v;
+}
+
+/* A record just written, read by id with the test of its list's
+ * conditions (qual). */
+typedef struct newrow {
+    int ok, qual;
+    int64_t pid;
+    char key[32];
+    erow e;
+    orow o;
+    irow i;
+    crow c;
+    krow k;
+} newrow;
+
 static rhis_status
-load_patient(rhis_db *db, int64_t pid, rkind xk, int64_t xid, prow *p)
+load_patient(
+    rhis_db *db, pcache *pc, int64_t pid, rkind xk, int64_t xid, prow *p)
 {
     memset(p, 0, sizeof(*p));
     p->id = pid;
     if (xk == RK_PATIENT && xid == pid)
         return RHIS_OK; /* p->ok = 0: no facts */
+    pcent *ce = pc_find(pc, pid);
+    if (ce != NULL && ce->has_p) {
+        *p = ce->p;
+        return RHIS_OK;
+    }
     rhis_stmt *st;
     rhis_status rc = rhis_db_query(
         db, &st, "SELECT " PATIENT_COLS " FROM patient WHERE id = ?", "i", pid);
@@ -244,8 +429,14 @@ load_patient(rhis_db *db, int64_t pid, rkind xk, int64_t xid, prow *p)
     rhis_db_finalize(st);
     if (rc != RHIS_ROW && rc != RHIS_DONE)
         return rc;
-    if (!p->ok || !p->dead)
+    if (!p->ok || !p->dead) {
+        if (pc != NULL) {
+            ce = pc_get(pc, pid);
+            ce->p = *p;
+            ce->has_p = 1;
+        }
         return RHIS_OK;
+    }
     /* the cause of death: the latest cause-of-death Observation */
     rc = rhis_db_query(db, &st,
                        "SELECT o.value_text FROM observation o"
@@ -386,6 +577,7 @@ inst_facts(rhis_db *db,
 static rhis_status
 scope_facts(rhis_db *db,
             const rhis_ind_defs *d,
+            pcache *pc,
             const scope *s,
             rkind xk,
             int64_t xid,
@@ -395,7 +587,7 @@ scope_facts(rhis_db *db,
         return inst_facts(db, d, s->id, xk, xid, out);
     pdata x;
     memset(&x, 0, sizeof(x));
-    rhis_status rc = load_patient(db, s->id, xk, xid, &x.p);
+    rhis_status rc = load_patient(db, pc, s->id, xk, xid, &x.p);
     if (rc == RHIS_OK && x.p.ok && !s->fresh)
         rc = load_scope_rows(db, s, xk, xid, &x);
     if (rc == RHIS_OK && x.p.ok)
@@ -435,14 +627,135 @@ list_scope(rkind k)
         (vec).n = w_;                                                          \
     } while (0)
 
+#define COPY_ROWS(dst, src, T)                                                 \
+    do {                                                                       \
+        for (size_t i_ = 0; i_ < (src).n; i_++)                                \
+            *(T *)plan_vec_push((dst), sizeof(T)) = (src).v[i_];               \
+    } while (0)
+
+/* Appends the new row nr to v, the cached list of scope sc. */
+static void
+pc_append(void *v, escope sc, const newrow *nr)
+{
+    switch (sc) {
+    case SC_ENC:
+        *(erow *)plan_vec_push(v, sizeof(erow)) = nr->e;
+        break;
+    case SC_OBS:
+        *(orow *)plan_vec_push(v, sizeof(orow)) = nr->o;
+        break;
+    case SC_IMM:
+        *(irow *)plan_vec_push(v, sizeof(irow)) = nr->i;
+        break;
+    case SC_COND:
+        *(crow *)plan_vec_push(v, sizeof(crow)) = nr->c;
+        break;
+    case SC_CONTRACT:
+        *(krow *)plan_vec_push(v, sizeof(krow)) = nr->k;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Holds the list of scope s read into x (after the write) in the cache. */
+static void
+pc_store(pcache *pc, const scope *s, const pdata *x)
+{
+    void *v = pc_list(pc_get(pc, s->id), s->sc, s->key, 1);
+    if (v == NULL)
+        return;
+    switch (s->sc) {
+    case SC_ENC:
+        COPY_ROWS(v, x->enc, erow);
+        break;
+    case SC_OBS:
+        COPY_ROWS(v, x->obs, orow);
+        break;
+    case SC_IMM:
+        COPY_ROWS(v, x->imm, irow);
+        break;
+    case SC_COND:
+        COPY_ROWS(v, x->cond, crow);
+        break;
+    case SC_CONTRACT:
+        COPY_ROWS(v, x->con, krow);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Points the list of scope sc in x at v (a view: x is not freed). */
+static void
+view_list(pdata *x, escope sc, void *v)
+{
+    switch (sc) {
+    case SC_ENC:
+        x->enc = *(evec *)v;
+        break;
+    case SC_OBS:
+        x->obs = *(ovec *)v;
+        break;
+    case SC_IMM:
+        x->imm = *(ivec *)v;
+        break;
+    case SC_COND:
+        x->cond = *(cvec *)v;
+        break;
+    case SC_CONTRACT:
+        x->con = *(kvec *)v;
+        break;
+    default:
+        break;
+    }
+}
+
+/*
+ * A new row nr in a scope whose list the cache holds (the state before
+ * the write): the facts without it (before) and with it (after), and the
+ * row joins the list; no query but the patient's row when not held.
+ */
+static rhis_status
+scope_facts_cached(rhis_db *db,
+                   const rhis_ind_defs *d,
+                   pcache *pc,
+                   const scope *s,
+                   void *v,
+                   const newrow *nr,
+                   fvec *before,
+                   fvec *after)
+{
+    pdata x;
+    memset(&x, 0, sizeof(x));
+    rhis_status rc = load_patient(db, pc, s->id, RK_NONE, 0, &x.p);
+    if (rc != RHIS_OK)
+        return rc;
+    if (x.p.ok) {
+        view_list(&x, s->sc, v);
+        plan_facts_patient(d, s->sc, &x.p, &x.enc, &x.obs, &x.imm, &x.cond,
+                           &x.con, before);
+    }
+    if (nr->qual)
+        pc_append(v, s->sc, nr);
+    if (x.p.ok) {
+        view_list(&x, s->sc, v);
+        plan_facts_patient(d, s->sc, &x.p, &x.enc, &x.obs, &x.imm, &x.cond,
+                           &x.con, after);
+    }
+    return RHIS_OK;
+}
+
 /*
  * For a scope new to a write whose rows are the written row's kind: reads
  * the rows once and computes the facts with the row (after) and without it
- * (before), instead of reading twice.
+ * (before), instead of reading twice.  pc (may be NULL): a new row's list
+ * is kept in the transaction's cache.
  */
 static rhis_status
 scope_facts_pair(rhis_db *db,
                  const rhis_ind_defs *d,
+                 pcache *pc,
                  const scope *s,
                  rkind xk,
                  int64_t xid,
@@ -451,12 +764,14 @@ scope_facts_pair(rhis_db *db,
 {
     pdata x;
     memset(&x, 0, sizeof(x));
-    rhis_status rc = load_patient(db, s->id, RK_NONE, 0, &x.p);
+    rhis_status rc = load_patient(db, pc, s->id, RK_NONE, 0, &x.p);
     if (rc == RHIS_OK && x.p.ok)
         rc = load_scope_rows(db, s, RK_NONE, 0, &x);
     if (rc == RHIS_OK && x.p.ok) {
         plan_facts_patient(d, s->sc, &x.p, &x.enc, &x.obs, &x.imm, &x.cond,
                            &x.con, after);
+        if (pc != NULL)
+            pc_store(pc, s, &x);
         switch (xk) {
         case RK_ENCOUNTER:
             DROP_ROW(x.enc, xid);
@@ -512,9 +827,65 @@ imm_used(const rhis_ind_defs *d, ekind k, const char *v)
     return 0;
 }
 
-/* Adds the scopes the current row id of t->kind belongs to. */
+static rhis_status add_row_scopes(touch *t, int64_t pid, const char *key);
+
+/* The queries of row_scopes that also read the row (nr): the patient,
+ * the key, the list's columns, the list's conditions. */
+static const char *const sql_newrow[] = {
+    [RK_ENCOUNTER] = "SELECT e.patient_id, e.type_code, " ENC_COLS
+                     ", CASE WHEN " ENC_OK " THEN 1 ELSE 0 END"
+                     " FROM encounter e LEFT JOIN institution i"
+                     " ON i.id = e.institution_id WHERE e.id = ?",
+    [RK_OBSERVATION] = "SELECT o.patient_id, o.code, " OBS_COLS
+                       ", CASE WHEN " OBS_OK " THEN 1 ELSE 0 END"
+                       " FROM observation o WHERE o.id = ?",
+    [RK_IMMUNIZATION] = "SELECT m.patient_id, m.vaccine_code, " IMM_COLS
+                        ", CASE WHEN " IMM_OK " THEN 1 ELSE 0 END"
+                        " FROM immunization m WHERE m.id = ?",
+    [RK_CONDITION] = "SELECT c.patient_id, c.code, " COND_COLS
+                     ", CASE WHEN " COND_OK " THEN 1 ELSE 0 END"
+                     " FROM condition c WHERE c.id = ?",
+    [RK_CONTRACT] = "SELECT k.patient_id, '', " CON_COLS ", 1"
+                    " FROM fd_contract k WHERE k.id = ?",
+};
+
+static void
+fill_newrow(newrow *nr, rkind k, rhis_stmt *st)
+{
+    int q = 2;
+    switch (k) {
+    case RK_ENCOUNTER:
+        fill_enc(&nr->e, st, 2);
+        q = 8;
+        break;
+    case RK_OBSERVATION:
+        fill_obs(&nr->o, st, 2);
+        q = 6;
+        break;
+    case RK_IMMUNIZATION:
+        fill_imm(&nr->i, st, 2);
+        q = 7;
+        break;
+    case RK_CONDITION:
+        fill_cond(&nr->c, st, 2);
+        q = 5;
+        break;
+    case RK_CONTRACT:
+        fill_con(&nr->k, st, 2);
+        q = 5;
+        break;
+    default:
+        return;
+    }
+    nr->qual = rhis_db_column_int64(st, q) != 0;
+    nr->ok = 1;
+}
+
+/* Adds the scopes the current row id of t->kind belongs to; nr (may be
+ * NULL): also reads the row.  Drops the cache entries the write may make
+ * stale (see "the per-transaction cache"). */
 static rhis_status
-row_scopes(rhis_db *db, touch *t, int64_t id)
+row_scopes(rhis_db *db, touch *t, int64_t id, newrow *nr)
 {
     if (id == 0)
         return RHIS_OK;
@@ -522,6 +893,34 @@ row_scopes(rhis_db *db, touch *t, int64_t id)
     rhis_status rc = RHIS_OK;
     int64_t pid = 0;
     char key[32] = "";
+    if (nr != NULL)
+        memset(nr, 0, sizeof(*nr));
+    if (t->kind == RK_PATIENT)
+        pc_drop(t->pc, id);
+    else if (t->kind == RK_INSTITUTION || t->kind == RK_ROLE)
+        pc_drop_all(t->pc);
+    if (nr != NULL && t->kind >= RK_ENCOUNTER && t->kind <= RK_CONTRACT) {
+        rc = rhis_db_query(db, &st, sql_newrow[t->kind], "i", id);
+        if (rc != RHIS_OK)
+            return rc;
+        rc = rhis_db_step(st);
+        if (rc == RHIS_ROW) {
+            pid = rhis_db_column_int64(st, 0);
+            text(key, sizeof(key), st, 1);
+            fill_newrow(nr, t->kind, st);
+            nr->pid = pid;
+            if (!t->insert)
+                pc_drop(t->pc, pid);
+            snprintf(nr->key, sizeof(nr->key), "%s", key);
+            rc = RHIS_OK;
+        } else if (rc == RHIS_DONE) {
+            rc = RHIS_OK;
+        }
+        rhis_db_finalize(st);
+        if (rc != RHIS_OK || pid == 0)
+            return rc;
+        return add_row_scopes(t, pid, key);
+    }
     switch (t->kind) {
     case RK_PATIENT:
         add_scope(t, SC_CORE, id, "");
@@ -586,6 +985,16 @@ row_scopes(rhis_db *db, touch *t, int64_t id)
     rhis_db_finalize(st);
     if (rc != RHIS_OK || pid == 0)
         return rc;
+    if (!t->insert)
+        pc_drop(t->pc, pid); /* its lists change */
+    return add_row_scopes(t, pid, key);
+}
+
+/* The scopes of a row of t->kind of patient (or institution) pid with
+ * key (code, type, vaccine). */
+static rhis_status
+add_row_scopes(touch *t, int64_t pid, const char *key)
+{
     switch (t->kind) {
     case RK_ENCOUNTER:
         if (plan_uses_enc_type(t->d, key))
@@ -644,11 +1053,13 @@ typedef struct aggbuf {
     size_t flushed;         /* log[0, flushed) are in the tables already */
     size_t squeeze;         /* log length at which to merge the tail next */
     PLAN_VEC(spmark) marks; /* one per open savepoint, outermost first */
+    pcache pc;              /* rows read by the hooks in the transaction */
 } aggbuf;
 
 static void
 buf_clear(aggbuf *b)
 {
+    pc_drop_all(&b->pc);
     b->log.n = 0;
     b->flushed = 0;
     b->marks.n = 0;
@@ -716,8 +1127,10 @@ hook_savepoint(void *arg, rhis_db_sp_op op, int depth)
     if (b->marks.n < (size_t)depth) {
         /* opened before the buffer: everything logged came after it */
         b->log.n = b->flushed = 0;
+        pc_drop_all(&b->pc);
         return;
     }
+    pc_drop_all(&b->pc);        /* rows read after the savepoint may be gone */
     b->marks.n = (size_t)depth; /* the savepoint itself stays open */
     const spmark *m = &b->marks.v[depth - 1];
     if (b->log.n > m->n)
@@ -734,6 +1147,7 @@ hook_free(void *arg)
     aggbuf *b = arg;
     plan_vec_free(&b->log);
     plan_vec_free(&b->marks);
+    pc_free(&b->pc);
     rhis_free(b);
 }
 
@@ -814,10 +1228,12 @@ rhis_agg_before(rhis_db *db, rhis_agg_touch *ht, const char *kind, int64_t id)
     touch *t = rhis_xcalloc(1, sizeof(*t));
     t->d = d;
     t->kind = k;
+    t->insert = id == 0;
+    t->pc = rhis_db_in_tx(db) ? &buf_of(db, d)->pc : NULL;
     ht->priv = t;
-    rhis_status rc = row_scopes(db, t, id);
+    rhis_status rc = row_scopes(db, t, id, NULL);
     for (int i = 0; rc == RHIS_OK && i < t->nsc; i++)
-        rc = scope_facts(db, d, &t->sc[i], RK_NONE, 0, &t->before);
+        rc = scope_facts(db, d, t->pc, &t->sc[i], RK_NONE, 0, &t->before);
     if (rc != RHIS_OK)
         rhis_agg_cancel(ht);
     return rc;
@@ -841,7 +1257,12 @@ rhis_agg_after(rhis_db *db, rhis_agg_touch *ht, int64_t id)
     if (t == NULL)
         return RHIS_OK;
     int nold = t->nsc;
-    rhis_status rc = row_scopes(db, t, id);
+    /* a new row in a transaction: read it with its list's columns */
+    newrow nr;
+    int cache = t->insert && t->pc != NULL && list_scope(t->kind) != SC_NONE;
+    rhis_status rc = row_scopes(db, t, id, cache ? &nr : NULL);
+    cache = cache && nr.ok;
+    int appended = 0;
     if (t->kind == RK_PATIENT && nold == 0 && t->nsc > 0) {
         /* a patient just created has no records yet: only its own row
          * (and no query for its records) */
@@ -855,17 +1276,38 @@ rhis_agg_after(rhis_db *db, rhis_agg_touch *ht, int64_t id)
     /* scopes new to this write did not hold the row before: their old
      * facts are those computed without it */
     for (int i = nold; rc == RHIS_OK && i < t->nsc; i++) {
-        if (t->sc[i].sc == list_scope(t->kind)) {
-            rc = scope_facts_pair(db, t->d, &t->sc[i], t->kind, id, &t->before,
-                                  &after);
+        const scope *s = &t->sc[i];
+        if (s->sc == list_scope(t->kind)) {
+            void *v =
+                cache ? pc_list(pc_find(t->pc, s->id), s->sc, s->key, 0) : NULL;
+            if (v != NULL) {
+                rc = scope_facts_cached(db, t->d, t->pc, s, v, &nr, &t->before,
+                                        &after);
+                appended = 1;
+            } else {
+                /* the list read holds the row: kept as read */
+                rc = scope_facts_pair(db, t->d, cache ? t->pc : NULL, s,
+                                      t->kind, id, &t->before, &after);
+            }
             done[i] = 1;
+            appended = 1;
         } else {
-            rc = scope_facts(db, t->d, &t->sc[i], t->kind, id, &t->before);
+            rc = scope_facts(db, t->d, t->pc, s, t->kind, id, &t->before);
         }
     }
     for (int i = 0; rc == RHIS_OK && i < t->nsc; i++)
         if (!done[i])
-            rc = scope_facts(db, t->d, &t->sc[i], RK_NONE, 0, &after);
+            rc = scope_facts(db, t->d, t->pc, &t->sc[i], RK_NONE, 0, &after);
+    if (rc == RHIS_OK && cache && !appended && nr.qual) {
+        /* a row no element reads through this list: the cached list (if
+         * any) still mirrors the table */
+        void *v =
+            pc_list(pc_find(t->pc, nr.pid), list_scope(t->kind), nr.key, 0);
+        if (v != NULL)
+            pc_append(v, list_scope(t->kind), &nr);
+    }
+    if (rc != RHIS_OK)
+        pc_drop_all(t->pc);
     if (rc == RHIS_OK) {
         for (size_t i = 0; i < t->before.n; i++) {
             fact *f = plan_vec_push(&after, sizeof(fact));
@@ -916,7 +1358,7 @@ month_facts(const fvec *f, fvec *out)
         int lens[6];
         int n = plan_area_levels(x->area, lens);
         int m = plan_month_of(x->day);
-        for (int k = 0; k < n; k++) {
+        for (int k = 0; k < n && lens[k] <= PLAN_MONTH_MAXLEN; k++) {
             fact *y = plan_vec_push(out, sizeof(fact));
             *y = *x;
             y->area[lens[k]] = '\0';
@@ -927,46 +1369,368 @@ month_facts(const fvec *f, fvec *out)
     plan_facts_normalize(out);
 }
 
-/* The upserts of the live path; the rebuild writes into empty tables. */
-static const char *const sql_count[2] = {
-    "INSERT INTO agg_count (element, area_code, institution_id, day, value)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (element, area_code, day,"
-    " institution_id) DO UPDATE SET value = agg_count.value + excluded.value",
-    "INSERT INTO agg_count (element, area_code, institution_id, day, value)"
-    " VALUES (?, ?, ?, ?, ?)"};
-static const char *const sql_month[2] = {
-    "INSERT INTO agg_month (element, area_code, month, value)"
-    " VALUES (?, ?, ?, ?) ON CONFLICT (element, area_code, month) DO UPDATE"
-    " SET value = agg_month.value + excluded.value",
-    "INSERT INTO agg_month (element, area_code, month, value)"
-    " VALUES (?, ?, ?, ?)"};
+static rhis_status
+write_sorted(rhis_db *db, const rhis_ind_defs *d, const fvec *f, int upsert);
 
 rhis_status
 plan_apply(rhis_db *db, const rhis_ind_defs *d, const fvec *f, int fresh)
 {
+    /* rows in key order, multi-row statements (see "bulk write") */
+    return f->n > 0 ? write_sorted(db, d, f, !fresh) : RHIS_OK;
+}
+
+/* ---- bulk write of the rebuild ----
+ *
+ * The rebuild writes into empty tables: rows sorted in the tables' key
+ * order (element code as a string, area, day, institution), so every
+ * insert appends to the last B-tree page, through multi-row INSERTs of a
+ * statement prepared once (SQLite: one VDBE run per BULK_ROWS rows;
+ * PostgreSQL: pipelined).  The month roll-up is summed in one pass over
+ * the sorted count rows: the rows under one area prefix of one element
+ * are consecutive, so each level keeps one accumulator of months. */
+
+typedef struct wrow {
+    int32_t code; /* rank of the element code in string order */
+    int32_t day;  /* agg_count: day; agg_month: YYYYMM */
+    int64_t inst;
+    int64_t value;
+    char area[16];
+} wrow;
+
+typedef PLAN_VEC(wrow) wvec;
+
+typedef struct ccode {
+    char s[64];
+    int idx;
+} ccode;
+
+#define NBK (PLAN_NBANDS + 1) /* band -1 (none) and the bands */
+
+static int
+ccode_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ccode *)a)->s, ((const ccode *)b)->s);
+}
+
+static int
+wrow_cmp(const void *a, const void *b)
+{
+    const wrow *x = a, *y = b;
+    if (x->code != y->code)
+        return x->code < y->code ? -1 : 1;
+    int c = strcmp(x->area, y->area);
+    if (c != 0)
+        return c;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return x->inst < y->inst ? -1 : x->inst > y->inst;
+}
+
+/* Codes of every (element, band) sorted as strings: codes[r] is the code
+ * of rank r, rank[elem * NBK + band + 1] the rank of a fact's code. */
+static void
+code_ranks(const rhis_ind_defs *d, ccode **codes, int **rank)
+{
+    size_t m = d->nelems * NBK;
+    ccode *c = rhis_xmalloc((m > 0 ? m : 1) * sizeof(ccode));
+    for (size_t i = 0; i < d->nelems; i++)
+        for (int b = -1; b < PLAN_NBANDS; b++) {
+            fact f;
+            memset(&f, 0, sizeof(f));
+            f.elem = (int16_t)i;
+            f.band = (int16_t)b;
+            ccode *x = &c[i * NBK + (size_t)(b + 1)];
+            plan_fact_code(d, &f, x->s, sizeof(x->s));
+            x->idx = (int)(i * NBK + (size_t)(b + 1));
+        }
+    qsort(c, m, sizeof(ccode), ccode_cmp);
+    int *r = rhis_xmalloc((m > 0 ? m : 1) * sizeof(int));
+    for (size_t k = 0; k < m; k++)
+        r[c[k].idx] = (int)k;
+    *codes = c;
+    *rank = r;
+}
+
+/* code_ranks of the definitions in use, computed once (they are immutable
+ * and live as long as the process). */
+static pthread_mutex_t ranks_mu = PTHREAD_MUTEX_INITIALIZER;
+static const rhis_ind_defs *ranks_d;
+static ccode *ranks_codes;
+static int *ranks_rank;
+
+static void
+ranks_of(const rhis_ind_defs *d, const ccode **codes, const int **rank)
+{
+    pthread_mutex_lock(&ranks_mu);
+    if (ranks_d != d) {
+        rhis_free(ranks_codes);
+        rhis_free(ranks_rank);
+        code_ranks(d, &ranks_codes, &ranks_rank);
+        ranks_d = d;
+    }
+    *codes = ranks_codes;
+    *rank = ranks_rank;
+    pthread_mutex_unlock(&ranks_mu);
+}
+
+#define MON_Y0 1970
+#define NMON   (12 * (PLAN_HORIZON_YEAR + 1 - MON_Y0))
+
+/* The months of one element under one area prefix. */
+typedef struct macc {
+    int used, code, nt;
+    char prefix[16];
+    int64_t sum[NMON];
+    unsigned char on[NMON];
+    int touched[NMON];
+} macc;
+
+static int
+int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+macc_flush(macc *a, wvec *out)
+{
+    if (!a->used)
+        return;
+    qsort(a->touched, (size_t)a->nt, sizeof(int), int_cmp);
+    for (int i = 0; i < a->nt; i++) {
+        int k = a->touched[i];
+        if (a->sum[k] != 0) {
+            wrow *w = plan_vec_push(out, sizeof(wrow));
+            w->code = a->code;
+            w->day = (MON_Y0 + k / 12) * 100 + k % 12 + 1;
+            w->inst = 0;
+            w->value = a->sum[k];
+            memcpy(w->area, a->prefix, sizeof(w->area));
+        }
+        a->sum[k] = 0;
+        a->on[k] = 0;
+    }
+    a->nt = 0;
+    a->used = 0;
+}
+
+/* The month rows of the count rows c (sorted by wrow_cmp) into out, in
+ * key order; 0 when a day falls outside the accumulators' years. */
+static int
+month_rows(const wvec *c, wvec *out)
+{
+    macc *acc = rhis_xcalloc(16, sizeof(macc)); /* by prefix length */
+    int ok = 1;
+    for (size_t i = 0; ok && i < c->n; i++) {
+        const wrow *r = &c->v[i];
+        int m = plan_month_of(r->day);
+        int k = (m / 100 - MON_Y0) * 12 + m % 100 - 1;
+        if (k < 0 || k >= NMON) {
+            ok = 0;
+            break;
+        }
+        int lens[6];
+        int n = plan_area_levels(r->area, lens);
+        for (int j = 0; j < n && lens[j] <= PLAN_MONTH_MAXLEN; j++) {
+            macc *a = &acc[lens[j]];
+            size_t l = (size_t)lens[j];
+            if (a->used &&
+                (a->code != r->code || strncmp(a->prefix, r->area, l) != 0))
+                macc_flush(a, out);
+            if (!a->used) {
+                a->used = 1;
+                a->code = r->code;
+                memset(a->prefix, 0, sizeof(a->prefix));
+                memcpy(a->prefix, r->area, l);
+            }
+            if (!a->on[k]) {
+                a->on[k] = 1;
+                a->touched[a->nt++] = k;
+            }
+            a->sum[k] += r->value;
+        }
+    }
+    for (int l = 0; ok && l < 16; l++)
+        macc_flush(&acc[l], out);
+    rhis_free(acc);
+    if (ok && out->n > 1)
+        qsort(out->v, out->n, sizeof(wrow), wrow_cmp);
+    return ok;
+}
+
+typedef struct fblock {
+    int rank;
+    size_t lo, hi;
+} fblock;
+
+static int
+fblock_cmp(const void *a, const void *b)
+{
+    const fblock *x = a, *y = b;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/*
+ * Facts f as rows (value 0 dropped), sorted in key order.  f is normalized
+ * (element, band, area, institution, day): its blocks of one code are
+ * put in the codes' string order, and within an area the rows of several
+ * institutions are put in (day, institution) order; a final check sorts
+ * whatever is still out of order.
+ */
+static void
+fact_rows(const fvec *f, const int *rank, wvec *out)
+{
+    PLAN_VEC(fblock) b = {0};
+    for (size_t i = 0; i < f->n;) {
+        size_t j = i + 1;
+        while (j < f->n && f->v[j].elem == f->v[i].elem &&
+               f->v[j].band == f->v[i].band)
+            j++;
+        fblock *x = plan_vec_push(&b, sizeof(fblock));
+        x->rank = rank[f->v[i].elem * NBK + f->v[i].band + 1];
+        x->lo = i;
+        x->hi = j;
+        i = j;
+    }
+    if (b.n > 1)
+        qsort(b.v, b.n, sizeof(fblock), fblock_cmp);
+    for (size_t k = 0; k < b.n; k++) {
+        for (size_t i = b.v[k].lo; i < b.v[k].hi; i++) {
+            const fact *x = &f->v[i];
+            if (x->value == 0)
+                continue;
+            wrow *w = plan_vec_push(out, sizeof(wrow));
+            w->code = b.v[k].rank;
+            w->day = x->day;
+            w->inst = x->inst;
+            w->value = x->value;
+            memcpy(w->area, x->area, sizeof(w->area));
+        }
+    }
+    plan_vec_free(&b);
+    /* runs of one code and area: (institution, day) -> (day, institution) */
+    for (size_t i = 0; i < out->n;) {
+        size_t j = i + 1, bad = 0;
+        while (j < out->n && out->v[j].code == out->v[i].code &&
+               strcmp(out->v[j].area, out->v[i].area) == 0) {
+            if (!bad && wrow_cmp(&out->v[j - 1], &out->v[j]) > 0)
+                bad = 1;
+            j++;
+        }
+        if (bad)
+            qsort(out->v + i, j - i, sizeof(wrow), wrow_cmp);
+        i = j;
+    }
+    for (size_t i = 1; i < out->n; i++)
+        if (wrow_cmp(&out->v[i - 1], &out->v[i]) > 0) {
+            qsort(out->v, out->n, sizeof(wrow), wrow_cmp);
+            break;
+        }
+    /* equal keys (f not normalized) summed: an upsert of several rows
+     * must not meet one key twice (PostgreSQL refuses it) */
+    size_t w = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        if (w > 0 && wrow_cmp(&out->v[w - 1], &out->v[i]) == 0)
+            out->v[w - 1].value += out->v[i].value;
+        else
+            out->v[w++] = out->v[i];
+    }
+    out->n = w;
+}
+
+#define BULK_ROWS 128
+
+/* Inserts rows r into agg_count (month 0) or agg_month (month 1); upsert:
+ * adds to the rows there (the keys of r are distinct). */
+static rhis_status
+bulk_insert(rhis_db *db,
+            int month,
+            int upsert,
+            const ccode *codes,
+            const wrow *r,
+            size_t n)
+{
+    static const char *const head[2] = {
+        "INSERT INTO agg_count (element, area_code, institution_id, day,"
+        " value) VALUES ",
+        "INSERT INTO agg_month (element, area_code, month, value) VALUES "};
+    static const char *const tuple[2] = {"(?, ?, ?, ?, ?)", "(?, ?, ?, ?)"};
+    static const char *const tail[2] = {
+        " ON CONFLICT (element, area_code, day, institution_id) DO UPDATE"
+        " SET value = agg_count.value + excluded.value",
+        " ON CONFLICT (element, area_code, month) DO UPDATE"
+        " SET value = agg_month.value + excluded.value"};
+    char sql[BULK_ROWS * 24 + 256];
+    rhis_stmt *st = NULL;
+    size_t have = 0; /* rows of the prepared statement */
     rhis_status rc = RHIS_OK;
-    char code[64];
-    int k = fresh ? 1 : 0;
-    for (size_t i = 0; rc == RHIS_OK && i < f->n; i++) {
-        const fact *x = &f->v[i];
-        if (x->value == 0)
-            continue;
-        plan_fact_code(d, x, code, sizeof(code));
-        rc = rhis_db_run(db, sql_count[k], "ssiii", code, x->area, x->inst,
-                         (int64_t)x->day, x->value);
+    for (size_t i = 0; rc == RHIS_OK && i < n;) {
+        /* statements of 128, 32, 8 or 1 rows: few texts to prepare */
+        size_t k = BULK_ROWS;
+        while (k > n - i)
+            k = k > 8 ? k / 4 : 1;
+        if (k != have) {
+            rhis_db_finalize(st);
+            st = NULL;
+            int len = snprintf(sql, sizeof(sql), "%s", head[month]);
+            for (size_t j = 0; j < k; j++)
+                len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s%s",
+                                j > 0 ? ", " : "", tuple[month]);
+            if (upsert)
+                (void)snprintf(sql + len, sizeof(sql) - (size_t)len, "%s",
+                               tail[month]);
+            rc = rhis_db_prepare(db, sql, &st);
+            if (rc != RHIS_OK)
+                break;
+            have = k;
+        }
+        int p = 1;
+        for (size_t j = 0; rc == RHIS_OK && j < k; j++) {
+            const wrow *w = &r[i + j];
+            rc = rhis_db_bind_text(st, p++, codes[w->code].s);
+            if (rc == RHIS_OK)
+                rc = rhis_db_bind_text(st, p++, w->area);
+            if (rc == RHIS_OK && !month)
+                rc = rhis_db_bind_int64(st, p++, w->inst);
+            if (rc == RHIS_OK)
+                rc = rhis_db_bind_int64(st, p++, w->day);
+            if (rc == RHIS_OK)
+                rc = rhis_db_bind_int64(st, p++, w->value);
+        }
+        if (rc == RHIS_OK) {
+            rc = rhis_db_step(st);
+            rc = rc == RHIS_DONE ? RHIS_OK : rc;
+        }
+        if (rc == RHIS_OK)
+            rc = rhis_db_reset(st);
+        i += k;
     }
-    if (rc != RHIS_OK)
-        return rc;
-    fvec m = {0};
-    month_facts(f, &m);
-    for (size_t i = 0; rc == RHIS_OK && i < m.n; i++) {
-        const fact *x = &m.v[i];
-        if (x->value == 0)
-            continue;
-        plan_fact_code(d, x, code, sizeof(code));
-        rc = rhis_db_run(db, sql_month[k], "ssii", code, x->area,
-                         (int64_t)x->day, x->value);
+    rhis_db_finalize(st);
+    return rc;
+}
+
+/* Writes facts f (normalized) in key order: into the empty tables
+ * (upsert 0, the rebuild) or added to them (upsert 1, a large flush). */
+static rhis_status
+write_sorted(rhis_db *db, const rhis_ind_defs *d, const fvec *f, int upsert)
+{
+    const ccode *codes;
+    const int *rank;
+    ranks_of(d, &codes, &rank);
+    wvec c = {0}, m = {0};
+    fact_rows(f, rank, &c);
+    if (!month_rows(&c, &m)) { /* a day beyond the accumulators */
+        fvec mf = {0};
+        m.n = 0;
+        month_facts(f, &mf);
+        fact_rows(&mf, rank, &m);
+        plan_vec_free(&mf);
     }
+    rhis_status rc = bulk_insert(db, 0, upsert, codes, c.v, c.n);
+    if (rc == RHIS_OK)
+        rc = bulk_insert(db, 1, upsert, codes, m.v, m.n);
+    plan_vec_free(&c);
     plan_vec_free(&m);
     return rc;
 }
@@ -1018,6 +1782,58 @@ all_rows_fini(all_rows *a)
     plan_vec_free(&a->role_inst);
 }
 
+typedef struct pidpos {
+    int64_t pid, id;
+    size_t pos;
+} pidpos;
+
+static int
+pidpos_cmp(const void *a, const void *b)
+{
+    const pidpos *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Orders rows (elsize bytes each, starting with their int64_t id) and
+ * their patient ids pid by (patient, id).  The bulk reads scan each table
+ * in storage order (a table scan, no sort in the engine, no lookup of
+ * every row through the patient index) and sort here.
+ */
+static void
+order_by_patient(pidvec *pid, void *rows, size_t elsize)
+{
+    size_t n = pid->n;
+    char *r = rows;
+    int sorted = 1;
+    for (size_t i = 1; sorted && i < n; i++) {
+        int64_t a, b;
+        memcpy(&a, r + (i - 1) * elsize, sizeof(a));
+        memcpy(&b, r + i * elsize, sizeof(b));
+        sorted =
+            pid->v[i - 1] < pid->v[i] || (pid->v[i - 1] == pid->v[i] && a <= b);
+    }
+    if (sorted)
+        return;
+    pidpos *ix = rhis_xmalloc(n * sizeof(pidpos));
+    for (size_t i = 0; i < n; i++) {
+        ix[i].pid = pid->v[i];
+        memcpy(&ix[i].id, r + i * elsize, sizeof(int64_t));
+        ix[i].pos = i;
+    }
+    qsort(ix, n, sizeof(pidpos), pidpos_cmp);
+    char *tmp = rhis_xmalloc(n * elsize);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(tmp + i * elsize, r + ix[i].pos * elsize, elsize);
+        pid->v[i] = ix[i].pid;
+    }
+    memcpy(r, tmp, n * elsize);
+    rhis_free(tmp);
+    rhis_free(ix);
+}
+
 #define READ_BULK(db, sql, vec, T, fill, pidv, rc)                             \
     do {                                                                       \
         rhis_stmt *st_;                                                        \
@@ -1031,7 +1847,16 @@ all_rows_fini(all_rows *a)
         }                                                                      \
         rhis_db_finalize(st_);                                                 \
         (rc) = (rc) == RHIS_DONE ? RHIS_OK : (rc);                             \
+        if ((rc) == RHIS_OK)                                                   \
+            order_by_patient(&(pidv), (vec).v, sizeof(T));                     \
     } while (0)
+
+static int
+inrow_find(const void *key, const void *el)
+{
+    int64_t k = *(const int64_t *)key, id = ((const inrow *)el)->id;
+    return k < id ? -1 : k > id;
+}
 
 /* Reads every row the rules read, in patient order. */
 static rhis_status
@@ -1053,31 +1878,25 @@ read_all(rhis_db *db, const rhis_ind_defs *d, all_rows *a)
         return rc;
     if (d->scopes & (1u << SC_ENC))
         READ_BULK(db,
-                  "SELECT e.patient_id, " ENC_COLS ENC_FROM
-                  " ORDER BY e.patient_id, e.id",
+                  "SELECT e.patient_id, e.id, e.type_code, e.start_ms,"
+                  " e.end_ms, e.institution_id, NULL"
+                  " FROM encounter e" ENC_WHERE,
                   a->enc, erow, fill_enc, a->be.pid, rc);
     if (rc == RHIS_OK && (d->scopes & (1u << SC_OBS)))
         READ_BULK(db,
                   "SELECT o.patient_id, " OBS_COLS " FROM observation o"
                   " WHERE o.deleted = 0"
                   " AND o.status IN ('final','amended','corrected')"
-                  " AND o.code <> '" LOINC_DEATH_CAUSE "'"
-                  " ORDER BY o.patient_id, o.id",
+                  " AND o.code <> '" LOINC_DEATH_CAUSE "'",
                   a->obs, orow, fill_obs, a->bo.pid, rc);
     if (rc == RHIS_OK && (d->scopes & ((1u << SC_IMM) | (1u << SC_CORE))))
-        READ_BULK(db,
-                  "SELECT m.patient_id, " IMM_COLS IMM_FROM
-                  " ORDER BY m.patient_id, m.id",
-                  a->imm, irow, fill_imm, a->bi.pid, rc);
+        READ_BULK(db, "SELECT m.patient_id, " IMM_COLS IMM_FROM, a->imm, irow,
+                  fill_imm, a->bi.pid, rc);
     if (rc == RHIS_OK && (d->scopes & (1u << SC_COND)))
-        READ_BULK(db,
-                  "SELECT c.patient_id, " COND_COLS COND_FROM
-                  " ORDER BY c.patient_id, c.id",
-                  a->cond, crow, fill_cond, a->bc.pid, rc);
+        READ_BULK(db, "SELECT c.patient_id, " COND_COLS COND_FROM, a->cond,
+                  crow, fill_cond, a->bc.pid, rc);
     if (rc == RHIS_OK && (d->scopes & (1u << SC_CONTRACT)))
-        READ_BULK(db,
-                  "SELECT k.patient_id, " CON_COLS " FROM fd_contract k"
-                  " ORDER BY k.patient_id, k.id",
+        READ_BULK(db, "SELECT k.patient_id, " CON_COLS " FROM fd_contract k",
                   a->con, krow, fill_con, a->bk.pid, rc);
     if (rc != RHIS_OK)
         return rc;
@@ -1133,7 +1952,19 @@ read_all(rhis_db *db, const rhis_ind_defs *d, all_rows *a)
         text(r->role, sizeof(r->role), st, 2);
     }
     rhis_db_finalize(st);
-    return rc == RHIS_DONE ? RHIS_OK : rc;
+    if (rc != RHIS_DONE)
+        return rc;
+    /* the encounters' institution areas (the live path joins them) */
+    for (size_t i = 0; i < a->enc.n; i++) {
+        erow *e = &a->enc.v[i];
+        const inrow *in = e->inst != 0 && a->insts.n > 0
+                              ? bsearch(&e->inst, a->insts.v, a->insts.n,
+                                        sizeof(inrow), inrow_find)
+                              : NULL;
+        if (in != NULL)
+            snprintf(e->inst_area, sizeof(e->inst_area), "%s", in->area);
+    }
+    return RHIS_OK;
 }
 
 /* The slice [*lo, *hi) of rows of patient pid in b (rows ordered by
@@ -1255,7 +2086,7 @@ plan_rebuild_timed(rhis_db *db,
     if (rc == RHIS_OK && write) {
         /* PostgreSQL: pipelined inserts (SQLite ignores it) */
         int deferred = rhis_db_set_deferred(db, 1) == RHIS_OK;
-        rc = plan_apply(db, d, &f, 1);
+        rc = write_sorted(db, d, &f, 0);
         if (deferred) {
             rhis_status r2 = rhis_db_set_deferred(db, 0);
             if (rc == RHIS_OK)
@@ -1449,6 +2280,9 @@ rhis_agg_institution(rhis_db *db, int64_t inst)
     if (d == NULL || inst == 0)
         return RHIS_OK;
     fvec f = {0};
+    aggbuf *b = rhis_db_tx_hook_arg(db, &agg_hook);
+    if (b != NULL) /* encounters carry the institution's area */
+        pc_drop_all(&b->pc);
     rhis_status rc = rhis_agg_flush(db);
     if (rc == RHIS_OK)
         rc = inst_facts(db, d, inst, RK_NONE, 0, &f);

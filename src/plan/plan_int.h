@@ -253,6 +253,14 @@ plan_apply(rhis_db *db, const rhis_ind_defs *d, const fvec *f, int fresh);
 int plan_area_levels(const char *leaf, int lens[6]);
 
 /*
+ * agg_month holds the levels whose code is at most this long (province 2,
+ * city 4, county 6, township 9; migration 8 dropped the village rows):
+ * a village's months are read from agg_count by key (its rows are few),
+ * and every fact dirties one page less on each write.
+ */
+#define PLAN_MONTH_MAXLEN 9
+
+/*
  * Rebuild: reads every record, computes the facts in memory and (write)
  * replaces the aggregate tables.  t (may be NULL) gets seconds for read,
  * compute, write and total, wall then CPU; keep (may be NULL) takes the

@@ -7,9 +7,11 @@
  * management by township, 2021-2025" and expects the answer at once.  A
  * period made of whole months is read from agg_month at the exact area
  * (a few rows per element); only the ragged ends of a day range touch
- * agg_count, by area-code prefix.
+ * agg_count, by area-code prefix.  Villages have no month rows (migration
+ * 8): their days are read from agg_count by key.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +108,12 @@ sum_days(rhis_db *db,
                            "SELECT SUM(value) FROM agg_count WHERE element = ?"
                            " AND day BETWEEN ? AND ?",
                            "sii", code, (int64_t)d1, (int64_t)d2);
+    } else if (strlen(a) >= 12) {
+        /* a village (the longest code): its days by key */
+        rc = rhis_db_query(db, &st,
+                           "SELECT SUM(value) FROM agg_count WHERE element = ?"
+                           " AND area_code = ? AND day BETWEEN ? AND ?",
+                           "ssii", code, a, (int64_t)d1, (int64_t)d2);
     } else {
         char hi[16];
         prefix_end(a, hi, sizeof(hi));
@@ -132,6 +140,8 @@ sum_flow(
     int first = y1 * 100 + m1, last = y2 * 100 + m2;
     double v = 0;
     rhis_status rc = RHIS_OK;
+    if (strlen(a) > PLAN_MONTH_MAXLEN) /* no month rows below townships */
+        return sum_days(db, code, a, p.from_day, p.to_day, out);
     if (first == last && (d1 != 1 || d2 != days_in_month_of(y2, m2)))
         return sum_days(db, code, a, p.from_day, p.to_day, out);
     int mfrom = first, mto = last;
@@ -157,7 +167,17 @@ sum_flow(
 static rhis_status
 sum_stock(rhis_db *db, const char *code, const char *a, double *out)
 {
+    if (strlen(a) > PLAN_MONTH_MAXLEN) /* stocks sit on day 0 */
+        return sum_days(db, code, a, INT32_MIN, INT32_MAX, out);
     return sum_months(db, code, a, 0, 999999, out);
+}
+
+/* Does agg_pop hold area a (a code of 2, 4, 6 or 9 digits)? */
+static int
+pop_rolled(const char *a)
+{
+    size_t n = strlen(a);
+    return n == 2 || n == 4 || n == 6 || n == 9;
 }
 
 /* Person-years of population [lo, hi) (sex 0 = both) in area a over p:
@@ -191,23 +211,35 @@ sum_pop(rhis_db *db,
                                 : (double)(t - f + 1) /
                                       (double)(yp.to_day - yp.from_day + 1);
         rhis_stmt *st;
-        /* two texts so the prefix range uses the primary key */
+        /* a province, city, county or township: its rows of agg_pop (the
+         * population rolled up by the triggers of migration 8); a village
+         * or the whole country: the population table (two texts so the
+         * prefix range uses the primary key) */
         rhis_status rc =
-            a[0] == '\0' ? rhis_db_query(db, &st,
-                                         "SELECT SUM(population), COUNT(*)"
-                                         " FROM population WHERE year = ?"
-                                         " AND age_band >= ? AND age_band < ?"
-                                         " AND (? = '' OR sex = ?)",
-                                         "iiiss", (int64_t)y, (int64_t)lo,
-                                         (int64_t)hi, sx, sx)
-                         : rhis_db_query(db, &st,
-                                         "SELECT SUM(population), COUNT(*)"
-                                         " FROM population WHERE area_code >= ?"
-                                         " AND area_code < ? AND year = ?"
-                                         " AND age_band >= ? AND age_band < ?"
-                                         " AND (? = '' OR sex = ?)",
-                                         "ssiiiss", a, hi_code, (int64_t)y,
-                                         (int64_t)lo, (int64_t)hi, sx, sx);
+            pop_rolled(a)
+                ? rhis_db_query(db, &st,
+                                "SELECT SUM(population), SUM(nrows)"
+                                " FROM agg_pop WHERE area_code = ?"
+                                " AND year = ? AND age_band >= ?"
+                                " AND age_band < ? AND (? = '' OR sex = ?)",
+                                "siiiss", a, (int64_t)y, (int64_t)lo,
+                                (int64_t)hi, sx, sx)
+            : a[0] == '\0'
+                ? rhis_db_query(db, &st,
+                                "SELECT SUM(population), COUNT(*)"
+                                " FROM population WHERE year = ?"
+                                " AND age_band >= ? AND age_band < ?"
+                                " AND (? = '' OR sex = ?)",
+                                "iiiss", (int64_t)y, (int64_t)lo, (int64_t)hi,
+                                sx, sx)
+                : rhis_db_query(db, &st,
+                                "SELECT SUM(population), COUNT(*)"
+                                " FROM population WHERE area_code >= ?"
+                                " AND area_code < ? AND year = ?"
+                                " AND age_band >= ? AND age_band < ?"
+                                " AND (? = '' OR sex = ?)",
+                                "ssiiiss", a, hi_code, (int64_t)y, (int64_t)lo,
+                                (int64_t)hi, sx, sx);
         if (rc != RHIS_OK)
             return rc;
         rc = rhis_db_step(st);
@@ -339,17 +371,24 @@ pop_bands(
             (double)(t - f + 1) / (double)(yp.to_day - yp.from_day + 1);
         rhis_stmt *st;
         rhis_status rc =
-            a[0] == '\0' ? rhis_db_query(db, &st,
-                                         "SELECT age_band, SUM(population)"
-                                         " FROM population WHERE year = ?"
-                                         " GROUP BY age_band",
-                                         "i", (int64_t)y)
-                         : rhis_db_query(db, &st,
-                                         "SELECT age_band, SUM(population)"
-                                         " FROM population WHERE year = ?"
-                                         " AND area_code >= ? AND area_code < ?"
-                                         " GROUP BY age_band",
-                                         "iss", (int64_t)y, a, hi_code);
+            pop_rolled(a) ? rhis_db_query(db, &st,
+                                          "SELECT age_band, SUM(population)"
+                                          " FROM agg_pop WHERE area_code = ?"
+                                          " AND year = ? GROUP BY age_band"
+                                          " HAVING SUM(nrows) > 0",
+                                          "si", a, (int64_t)y)
+            : a[0] == '\0'
+                ? rhis_db_query(db, &st,
+                                "SELECT age_band, SUM(population)"
+                                " FROM population WHERE year = ?"
+                                " GROUP BY age_band",
+                                "i", (int64_t)y)
+                : rhis_db_query(db, &st,
+                                "SELECT age_band, SUM(population)"
+                                " FROM population WHERE year = ?"
+                                " AND area_code >= ? AND area_code < ?"
+                                " GROUP BY age_band",
+                                "iss", (int64_t)y, a, hi_code);
         if (rc != RHIS_OK)
             return rc;
         int rows = 0;
