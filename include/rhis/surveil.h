@@ -281,6 +281,32 @@ rhis_status rhis_channel_add_batch(rhis_fhir_ctx *c,
                                    size_t n,
                                    size_t *n_done);
 
+/*
+ * Area and institution checks already passed, remembered across calls of
+ * rhis_channel_add_new within ONE transaction (each check is a query;
+ * the demo's county sends the same few areas and institutions day after
+ * day).  Free it before the transaction ends: after a commit or rollback
+ * its answers may no longer be the database's.
+ */
+typedef struct rhis_channel_checks rhis_channel_checks;
+rhis_channel_checks *rhis_channel_checks_new(void);
+/* NULL is a no-op. */
+void rhis_channel_checks_free(rhis_channel_checks *k);
+
+/*
+ * Same checks and audit as rhis_channel_add_batch, for counts whose keys
+ * have no row yet and are distinct within the batch (the demo's county,
+ * loaded fresh in its own transaction): the rows are INSERTed in bulk,
+ * many rows a statement, without the UPDATE that replaces an earlier
+ * value.  The caller guarantees the precondition; a count whose key
+ * already has a row would leave two rows.  checks: see above, or NULL.
+ */
+rhis_status rhis_channel_add_new(rhis_fhir_ctx *c,
+                                 const rhis_channel_count *in,
+                                 size_t n,
+                                 rhis_channel_checks *checks,
+                                 size_t *n_done);
+
 /* ---- syndromes from encounters (data/syndromes.csv) ---- */
 
 /*

@@ -1041,6 +1041,29 @@ put(rhis_channel_count *b,
     x->denominator = denom;
 }
 
+/*
+ * True when the county has no channel counts yet (its first load, in its
+ * own transaction): its counts can then go in as new rows, in bulk
+ * (rhis_channel_add_new), since each (channel, place, site, day,
+ * category) occurs once in write_channels.  Counts pushed or derived
+ * before the demo ran keep the replacing path.
+ */
+static int
+county_fresh(demo_ctx *c, const char *county)
+{
+    for (int ch = RHIS_CH_FEVER; ch <= RHIS_CH_LAB; ch++) {
+        int64_t one = 0;
+        rhis_status rc = rhis_db_scalar_int64(
+            c->db, &one,
+            "SELECT 1 FROM channel_count WHERE channel = ? AND county_code = ?"
+            " LIMIT 1",
+            "ss", rhis_channel_name((rhis_channel)ch), county);
+        if (rc != RHIS_ENOTFOUND)
+            return 0;
+    }
+    return 1;
+}
+
 static rhis_status
 write_channels(gen *g)
 {
@@ -1056,6 +1079,9 @@ write_channels(gen *g)
                               : k->townships[0].code;
     rhis_status rc = RHIS_OK;
     double t0 = demo_now();
+    int fresh = county_fresh(c, k->code);
+    /* the county's areas and institutions, checked once (one transaction) */
+    rhis_channel_checks *checks = fresh ? rhis_channel_checks_new() : NULL;
     for (demo_day day = c->day_from; day <= c->day_to && rc == RHIS_OK; day++) {
         int i = day_ix(g, day), y, m, d;
         demo_ymd(day, &y, &m, &d);
@@ -1122,7 +1148,8 @@ write_channels(gen *g)
         /* the counts of a day are sent the next morning */
         demo_at(c, demo_ms(day + 1, 8, 30));
         size_t done = 0;
-        rc = rhis_channel_add_batch(&c->fx, b, n, &done);
+        rc = fresh ? rhis_channel_add_new(&c->fx, b, n, checks, &done)
+                   : rhis_channel_add_batch(&c->fx, b, n, &done);
         if (rc != RHIS_OK) {
             rc = fail(c, "channel counts", rc);
             break;
@@ -1131,6 +1158,7 @@ write_channels(gen *g)
         demo_scratch_reset(c);
     }
     c->store_seconds += demo_now() - t0;
+    rhis_channel_checks_free(checks);
     rhis_free(b);
     return rc;
 }

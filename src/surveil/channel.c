@@ -117,13 +117,14 @@ check_category(rhis_fhir_ctx *c, const rhis_channel_count *in)
  * cached answer is the one the database would give again.
  */
 #define CHECK_CACHE 64
-typedef struct check_cache {
+typedef struct rhis_channel_checks check_cache;
+struct rhis_channel_checks {
     char area[CHECK_CACHE][16];
     int narea, next_area;
     int64_t inst[CHECK_CACHE];
     char inst_area[CHECK_CACHE][16];
     int ninst, next_inst;
-} check_cache;
+};
 
 static int
 cached_area(const check_cache *k, const char *code)
@@ -338,6 +339,19 @@ surv_channel_put(rhis_fhir_ctx *c,
     return put_count(c, in, day_ms, source);
 }
 
+/* Names the item of a batch that failed: counts[3].day. */
+static rhis_status
+fail_item(rhis_fhir_ctx *c, size_t i)
+{
+    char expr[sizeof(c->err_expr) + 40];
+    (void)snprintf(expr, sizeof(expr), "counts[%zu]%s%s", i,
+                   c->err_expr[0] != '\0' ? "." : "", c->err_expr);
+    char text[sizeof(c->err_text) + 40];
+    (void)snprintf(text, sizeof(text), "counts[%zu]: %s", i, c->err_text);
+    (void)rhis_fhir_fail(c, c->err_status, expr, "%s", text);
+    return c->err_status;
+}
+
 rhis_status
 rhis_channel_add_batch(rhis_fhir_ctx *c,
                        const rhis_channel_count *in,
@@ -355,19 +369,130 @@ rhis_channel_add_batch(rhis_fhir_ctx *c,
         rc = check_count(c, &in[i], &day_ms, k);
         if (rc == RHIS_OK)
             rc = put_count(c, &in[i], day_ms, "push");
-        if (rc != RHIS_OK && n > 1) {
-            /* name the item: counts[3].day */
-            char expr[sizeof(c->err_expr) + 40];
-            (void)snprintf(expr, sizeof(expr), "counts[%zu]%s%s", i,
-                           c->err_expr[0] != '\0' ? "." : "", c->err_expr);
-            char text[sizeof(c->err_text) + 40];
-            (void)snprintf(text, sizeof(text), "counts[%zu]: %s", i,
-                           c->err_text);
-            (void)rhis_fhir_fail(c, c->err_status, expr, "%s", text);
-            rc = c->err_status;
-        }
+        if (rc != RHIS_OK && n > 1)
+            rc = fail_item(c, i);
     }
     rhis_free(k);
+    if (rc == RHIS_OK) {
+        char detail[64];
+        (void)snprintf(detail, sizeof(detail), "%zu counts", n);
+        rc = surv_audit(c, "C", "channel-ingest", "ChannelCount", 0, 0, detail);
+    }
+    rc = surv_tx_end(c, own, rc);
+    if (rc != RHIS_OK)
+        return c->err_status != RHIS_OK ? c->err_status : rc;
+    *n_done = n;
+    return RHIS_OK;
+}
+
+/*
+ * Rows per multi-row INSERT of rhis_channel_add_new: at most NEW_ROWS, 14
+ * parameters a row, far below both engines' limits (SQLite 32 766,
+ * PostgreSQL 65 535).  A batch is cut into statements of 128, 64, ..., 1
+ * rows (powers of two), so the drivers' statement caches see at most
+ * eight texts, whatever the batches' sizes.
+ */
+#define NEW_ROWS 128
+#define NEW_ROW_SQL                                                            \
+    "(?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?, ?, ?,"                \
+    " NULLIF(CAST(? AS BIGINT), 0), ?, ?, NULLIF(CAST(? AS BIGINT), 0))"
+
+/* Inserts in[0..n-1] (checked, day_ms[i] their days) with one statement. */
+static rhis_status
+insert_rows(rhis_fhir_ctx *c,
+            const rhis_channel_count *in,
+            const int64_t *day_ms,
+            size_t n)
+{
+    static const char head[] =
+        "INSERT INTO channel_count (channel, area_code, township_code,"
+        " county_code, institution_id, site, day, day_ms, category, count,"
+        " denominator, source, updated_ms, user_id) VALUES ";
+    size_t len = sizeof(head) + n * (sizeof(NEW_ROW_SQL) + 2);
+    char *sql = rhis_xmalloc(len);
+    size_t at = (size_t)snprintf(sql, len, "%s", head);
+    for (size_t i = 0; i < n && at < len; i++)
+        at += (size_t)snprintf(sql + at, len - at, "%s%s", i > 0 ? ", " : "",
+                               NEW_ROW_SQL);
+    rhis_stmt *st = NULL;
+    rhis_status rc = rhis_db_prepare(c->db, sql, &st);
+    rhis_free(sql);
+    int64_t uid = c->user != NULL ? c->user->user_id : 0;
+    for (size_t i = 0; i < n && rc == RHIS_OK; i++) {
+        const rhis_channel_count *x = &in[i];
+        char town[10], county[7];
+        (void)snprintf(town, sizeof(town), "%.9s", x->area_code);
+        (void)snprintf(county, sizeof(county), "%.6s", x->area_code);
+        int p = (int)i * 14;
+        if (rhis_db_bind_text(st, p + 1, rhis_channel_name(x->channel)) !=
+                RHIS_OK ||
+            rhis_db_bind_text(st, p + 2, x->area_code) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 3, town) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 4, county) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 5, x->institution_id) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 6, x->site) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 7, x->day) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 8, day_ms[i]) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 9, x->category) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 10, x->count) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 11, x->denominator) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 12, "push") != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 13, c->now_ms) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 14, uid) != RHIS_OK)
+            rc = RHIS_EIO;
+    }
+    if (rc == RHIS_OK) {
+        rhis_status s = rhis_db_step(st);
+        rc = s == RHIS_DONE ? RHIS_OK : s;
+    }
+    rhis_db_finalize(st);
+    if (rc != RHIS_OK)
+        return rhis_fhir_fail(c, RHIS_EIO, NULL, "cannot store the counts");
+    return RHIS_OK;
+}
+
+rhis_channel_checks *
+rhis_channel_checks_new(void)
+{
+    return rhis_xcalloc(1, sizeof(rhis_channel_checks));
+}
+
+void
+rhis_channel_checks_free(rhis_channel_checks *k)
+{
+    rhis_free(k);
+}
+
+rhis_status
+rhis_channel_add_new(rhis_fhir_ctx *c,
+                     const rhis_channel_count *in,
+                     size_t n,
+                     rhis_channel_checks *checks,
+                     size_t *n_done)
+{
+    *n_done = 0;
+    int own;
+    rhis_status rc = surv_tx_begin(c, &own);
+    if (rc != RHIS_OK)
+        return rc;
+    check_cache *k = checks != NULL ? checks : rhis_xcalloc(1, sizeof(*k));
+    int64_t *day_ms = rhis_xmalloc((n > 0 ? n : 1) * sizeof(*day_ms));
+    for (size_t i = 0; i < n && rc == RHIS_OK; i++) {
+        day_ms[i] = 0;
+        rc = check_count(c, &in[i], &day_ms[i], k);
+        if (rc != RHIS_OK && n > 1)
+            rc = fail_item(c, i);
+    }
+    if (k != checks)
+        rhis_free(k);
+    for (size_t i = 0; i < n && rc == RHIS_OK;) {
+        size_t m = NEW_ROWS;
+        while (m > n - i)
+            m /= 2;
+        rc = insert_rows(c, in + i, day_ms + i, m);
+        i += m;
+    }
+    rhis_free(day_ms);
     if (rc == RHIS_OK) {
         char detail[64];
         (void)snprintf(detail, sizeof(detail), "%zu counts", n);

@@ -623,6 +623,77 @@ channel_counts(void **state)
     rhis_arena_free(a);
 }
 
+/* rhis_channel_add_new: the bulk path of a fresh load writes the same rows
+ * as the replacing path, in statements of many rows, all or nothing. */
+static void
+channel_counts_new(void **state)
+{
+    (void)state;
+    rhis_arena *a = rhis_arena_new();
+    rhis_fhir_ctx c;
+    rhis_fhir_ctx_cli(&c, g_db, a);
+    enum { N = 300 }; /* more than one statement's rows, and a rest */
+    rhis_channel_count *x = rhis_xcalloc(N, sizeof(*x));
+    for (int i = 0; i < N; i++) {
+        x[i].channel = i % 2 == 0 ? RHIS_CH_INTESTINAL : RHIS_CH_PHARMACY;
+        snprintf(x[i].area_code, sizeof(x[i].area_code), "220221100");
+        x[i].institution_id = i % 2 == 0 ? g_inst : 0;
+        snprintf(x[i].site, sizeof(x[i].site), "%s",
+                 i % 2 == 0 ? "" : "第一大药房");
+        snprintf(x[i].day, sizeof(x[i].day), "2025-%02d-%02d", 1 + i / 28,
+                 1 + i % 28);
+        snprintf(x[i].category, sizeof(x[i].category), "%s",
+                 i % 2 == 0 ? "diarrhea" : "antipyretic");
+        x[i].count = i;
+    }
+    size_t done = 9;
+    /* a bad count anywhere: nothing written, the item named */
+    x[200].count = -1;
+    assert_int_equal(rhis_channel_add_new(&c, x, N, NULL, &done), RHIS_EINVAL);
+    assert_string_equal(c.err_expr, "counts[200].count");
+    assert_int_equal(done, 0);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM channel_count WHERE"
+                                " day LIKE '2025-%'"),
+                     0);
+    x[200].count = 200;
+    /* in a transaction with deferred writes (pipelined on PostgreSQL),
+     * in two calls sharing the checks */
+    rhis_channel_checks *k = rhis_channel_checks_new();
+    RHIS_CHECK_OK(g_db, rhis_db_set_deferred(g_db, 1));
+    RHIS_CHECK_OK(g_db, rhis_db_begin(g_db));
+    RHIS_CHECK_OK(g_db, rhis_channel_add_new(&c, x, 130, k, &done));
+    assert_int_equal(done, 130);
+    RHIS_CHECK_OK(g_db, rhis_channel_add_new(&c, x + 130, N - 130, k, &done));
+    RHIS_CHECK_OK(g_db, rhis_db_commit(g_db));
+    RHIS_CHECK_OK(g_db, rhis_db_set_deferred(g_db, 0));
+    rhis_channel_checks_free(k);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM channel_count WHERE"
+                                " day LIKE '2025-%'"),
+                     N);
+    assert_int_equal(count_rows("SELECT SUM(count) FROM channel_count WHERE"
+                                " day LIKE '2025-%'"),
+                     N * (N - 1) / 2);
+    /* the columns the replacing path fills, filled alike */
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM channel_count WHERE"
+                                " day LIKE '2025-%' AND township_code ="
+                                " '220221100' AND county_code = '220221'"
+                                " AND source = 'push' AND denominator IS NULL"
+                                " AND user_id IS NULL AND day_ms > 0"),
+                     N);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM channel_count WHERE"
+                                " day LIKE '2025-%' AND institution_id IS"
+                                " NULL AND site = '第一大药房'"),
+                     N / 2);
+    /* ids follow the order of the counts */
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM channel_count a JOIN"
+                                " channel_count b ON b.id = a.id + 1 WHERE"
+                                " a.day LIKE '2025-%' AND b.count ="
+                                " a.count + 1"),
+                     N - 1);
+    rhis_free(x);
+    rhis_arena_free(a);
+}
+
 int
 main(void)
 {
@@ -638,6 +709,7 @@ main(void)
         cmocka_unit_test(fixed_threshold_and_late),
         cmocka_unit_test(bad_cards_write_nothing),
         cmocka_unit_test(channel_counts),
+        cmocka_unit_test(channel_counts_new),
     };
     int failed = cmocka_run_group_tests_name("surveil cards", pure, NULL, NULL);
     return failed + rhis_test_run_engines("surveil cards (db)", db,
