@@ -119,8 +119,30 @@ typedef struct rhis_db_tx_hook {
 
 /* Installs hook h with state arg on db (replacing and freeing any other). */
 void rhis_db_set_tx_hook(rhis_db *db, const rhis_db_tx_hook *h, void *arg);
+
 /* The state of hook h on db, NULL when h is not installed. */
 void *rhis_db_tx_hook_arg(const rhis_db *db, const rhis_db_tx_hook *h);
+
+/*
+ * Facts learnt in the open transaction, per connection ("Patient/7
+ * exists", "the birth of Patient/7 is ..."), so a bulk write does not ask
+ * the database again for each resource that names the same record.  An
+ * entry lives until the transaction ends (commit, rollback, a new begin),
+ * any savepoint is rolled back or another rhis_db_exec runs (which may
+ * undo writes), or rhis_db_memo_forget; outside a transaction opened by
+ * rhis_db_begin* nothing is kept.  A module puts only what stays true
+ * while its own transaction lasts (rows are never hard-deleted; a soft
+ * delete calls rhis_db_memo_forget).  A small direct-mapped table: a miss
+ * means "ask the database".  kind: RHIS_MEMO_*, key: usually a row id.
+ */
+enum {
+    RHIS_MEMO_EXISTS = 0, /* + a number per resource type (src/fhir) */
+    RHIS_MEMO_BIRTH = 32, /* patient birth_ms, INT64_MIN when unknown */
+};
+/* 1 and *value when (kind, key) is known, else 0. */
+int rhis_db_memo_get(rhis_db *db, int kind, int64_t key, int64_t *value);
+void rhis_db_memo_put(rhis_db *db, int kind, int64_t key, int64_t value);
+void rhis_db_memo_forget(rhis_db *db);
 
 /*
  * Deferred writes, for bulk loads (PostgreSQL; SQLite ignores them, its

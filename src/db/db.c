@@ -59,6 +59,7 @@ rhis_db_close(rhis_db *db)
         return;
     if (db->hook != NULL && db->hook->free != NULL)
         db->hook->free(db->hook_arg);
+    rhis_free(db->memo);
     db->drv->close(db);
 }
 
@@ -253,6 +254,8 @@ rhis_db_exec(rhis_db *db, const char *sql)
 {
     char name[32];
     int op = savepoint_stmt(sql, name, sizeof(name));
+    if (op != RHIS_SP_OPEN && op != RHIS_SP_RELEASE)
+        db->epoch++; /* may undo writes: forget the memo */
     rhis_status rc = db->drv->exec(db, sql);
     if (rc == RHIS_OK && op != 0)
         sp_event(db, op, name);
@@ -283,6 +286,55 @@ rhis_db_tx_hook_arg(const rhis_db *db, const rhis_db_tx_hook *h)
     return db->hook == h ? db->hook_arg : NULL;
 }
 
+#define RHIS_DB_MEMO 4096 /* a power of two */
+
+struct rhis_db_memo_slot {
+    uint64_t epoch; /* 0 = empty (epochs in use start at 1) */
+    int64_t key;
+    int64_t value;
+    int kind;
+};
+
+static struct rhis_db_memo_slot *
+memo_slot(rhis_db *db, int kind, int64_t key)
+{
+    uint64_t h = ((uint64_t)key * 0x9E3779B97F4A7C15ull) ^
+                 ((uint64_t)kind * 0xC2B2AE3D27D4EB4Full);
+    return &db->memo[(h >> 40) & (RHIS_DB_MEMO - 1)];
+}
+
+int
+rhis_db_memo_get(rhis_db *db, int kind, int64_t key, int64_t *value)
+{
+    if (db->memo == NULL || !db->in_tx)
+        return 0;
+    const struct rhis_db_memo_slot *s = memo_slot(db, kind, key);
+    if (s->epoch != db->epoch || s->kind != kind || s->key != key)
+        return 0;
+    *value = s->value;
+    return 1;
+}
+
+void
+rhis_db_memo_put(rhis_db *db, int kind, int64_t key, int64_t value)
+{
+    if (!db->in_tx)
+        return;
+    if (db->memo == NULL)
+        db->memo = rhis_xcalloc(RHIS_DB_MEMO, sizeof(*db->memo));
+    struct rhis_db_memo_slot *s = memo_slot(db, kind, key);
+    s->epoch = db->epoch;
+    s->kind = kind;
+    s->key = key;
+    s->value = value;
+}
+
+void
+rhis_db_memo_forget(rhis_db *db)
+{
+    db->epoch++;
+}
+
 static void
 end_lazy(rhis_db *db)
 {
@@ -300,6 +352,7 @@ rhis_db_begin(rhis_db *db)
     rhis_status rc = db->drv->exec(db, db->drv->dialect == RHIS_DIALECT_SQLITE
                                            ? "BEGIN IMMEDIATE"
                                            : "BEGIN");
+    db->epoch++;
     if (rc == RHIS_OK) {
         db->in_tx = 1;
         db->nsp = 0;
@@ -347,6 +400,7 @@ rhis_db_commit(rhis_db *db)
         rc = db->hook->pre_commit(db, db->hook_arg);
     if (rc == RHIS_OK)
         rc = db->drv->exec(db, "COMMIT");
+    db->epoch++;
     if (rc == RHIS_OK) {
         db->in_tx = 0;
         db->nsp = 0;
@@ -361,6 +415,7 @@ rhis_db_rollback(rhis_db *db)
     if (!db->in_tx)
         return;
     (void)db->drv->exec(db, "ROLLBACK");
+    db->epoch++;
     db->in_tx = 0;
     db->nsp = 0;
     if (db->hook != NULL && db->hook->rollback != NULL)
@@ -399,11 +454,15 @@ rhis_db_next_id(rhis_db *db, const char *table, int64_t *out)
     return db->drv->next_id(db, table, out);
 }
 
+/* keep: the statement is stepped and finalized before the call that bound
+ * it returns (rhis_db_run, rhis_db_query_row), so text arguments outlive
+ * it and need not be copied */
 static rhis_status
-bind_va(rhis_stmt *st, const char *types, va_list ap)
+bind_va(rhis_stmt *st, const char *types, va_list ap, int keep)
 {
     rhis_status rc = RHIS_OK;
     for (int i = 0; types != NULL && types[i] != '\0' && rc == RHIS_OK; i++) {
+        const char *v;
         switch (types[i]) {
         case 'i':
             rc = rhis_db_bind_int64(st, i + 1, va_arg(ap, int64_t));
@@ -412,7 +471,11 @@ bind_va(rhis_stmt *st, const char *types, va_list ap)
             rc = rhis_db_bind_double(st, i + 1, va_arg(ap, double));
             break;
         case 's':
-            rc = rhis_db_bind_text(st, i + 1, va_arg(ap, const char *));
+            v = va_arg(ap, const char *);
+            if (v != NULL && keep && st->drv->bind_text_static != NULL)
+                rc = st->drv->bind_text_static(st, i + 1, v);
+            else
+                rc = rhis_db_bind_text(st, i + 1, v);
             break;
         case 'n':
             rc = rhis_db_bind_null(st, i + 1);
@@ -429,12 +492,13 @@ query_va(rhis_db *db,
          rhis_stmt **out,
          const char *sql,
          const char *types,
-         va_list ap)
+         va_list ap,
+         int keep)
 {
     rhis_status rc = rhis_db_prepare(db, sql, out);
     if (rc != RHIS_OK)
         return rc;
-    rc = bind_va(*out, types, ap);
+    rc = bind_va(*out, types, ap, keep);
     if (rc != RHIS_OK) {
         rhis_db_finalize(*out);
         *out = NULL;
@@ -448,7 +512,7 @@ rhis_db_query(
 {
     va_list ap;
     va_start(ap, types);
-    rhis_status rc = query_va(db, out, sql, types, ap);
+    rhis_status rc = query_va(db, out, sql, types, ap, 0);
     va_end(ap);
     return rc;
 }
@@ -459,7 +523,7 @@ rhis_db_run(rhis_db *db, const char *sql, const char *types, ...)
     rhis_stmt *st;
     va_list ap;
     va_start(ap, types);
-    rhis_status rc = query_va(db, &st, sql, types, ap);
+    rhis_status rc = query_va(db, &st, sql, types, ap, 1);
     va_end(ap);
     if (rc != RHIS_OK)
         return rc;
@@ -480,7 +544,7 @@ query_row_va(rhis_db *db,
              va_list ap)
 {
     rhis_stmt *st;
-    rhis_status rc = query_va(db, &st, sql, types, ap);
+    rhis_status rc = query_va(db, &st, sql, types, ap, 1);
     if (rc != RHIS_OK)
         return rc;
     rc = rhis_db_step(st);

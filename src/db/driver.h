@@ -39,6 +39,9 @@ typedef struct rhis_db_driver {
     rhis_status (*set_deferred)(rhis_db *db, int on);
     rhis_status (*sync)(rhis_db *db);
     rhis_status (*next_id)(rhis_db *db, const char *table, int64_t *out);
+    /* binds text the caller keeps alive until the statement is reset or
+     * finalized (no copy); NULL: bind_text is used */
+    rhis_status (*bind_text_static)(rhis_stmt *st, int idx, const char *v);
 } rhis_db_driver;
 
 /* First member of every driver's connection and statement struct. */
@@ -54,6 +57,10 @@ struct rhis_db {
     char sp[RHIS_DB_MAX_SP][32];
     const rhis_db_tx_hook *hook; /* rhis_db_set_tx_hook */
     void *hook_arg;
+    /* rhis_db_memo_*: entries of an older epoch are void; the epoch moves
+     * on at every transaction boundary and savepoint rollback */
+    uint64_t epoch;
+    struct rhis_db_memo_slot *memo; /* RHIS_DB_MEMO slots, NULL until used */
 };
 struct rhis_stmt {
     const rhis_db_driver *drv;

@@ -45,8 +45,11 @@
  * enough that the answers (some bytes each) always fit in the socket
  * buffers, so neither side can block the other. */
 #define PG_PIPE_MAX 1024
-/* Identity values reserved per round trip (rhis_db_next_id). */
-#define PG_ID_BLOCK 1024
+/* Identity values reserved per round trip (rhis_db_next_id), and the
+ * tables whose blocks are kept at once (a table's block is kept while
+ * others are drawn from, so its ids stay consecutive). */
+#define PG_ID_BLOCK  1024
+#define PG_ID_TABLES 8
 
 typedef struct pg_slot {
     char *key;     /* the caller's text ('?'); NULL = empty slot */
@@ -61,6 +64,14 @@ typedef struct pg_slot {
     char name[24]; /* server-side statement, "" while not prepared */
 } pg_slot;
 
+/* Identity values of one table reserved by rhis_db_next_id. */
+typedef struct pg_ids {
+    char table[64]; /* "" = unused */
+    int64_t v[PG_ID_BLOCK];
+    int n, pos;
+    uint64_t last_used;
+} pg_ids;
+
 typedef struct pg_db {
     rhis_db base; /* first: db.c casts between the two */
     PGconn *conn;
@@ -70,9 +81,8 @@ typedef struct pg_db {
     uint64_t tick, names, gens;
     int deferred; /* rhis_db_set_deferred */
     int piped;    /* commands sent in pipeline mode, answers not yet read */
-    char id_table[64];
-    int64_t ids[PG_ID_BLOCK];
-    int nids, idpos;
+    pg_ids ids[PG_ID_TABLES]; /* rhis_db_next_id, one block per table */
+    uint64_t id_tick;
 } pg_db;
 
 enum pg_state {
@@ -577,19 +587,37 @@ new_name(pg_db *p, pg_slot *c)
 
 /* ---- pipeline mode (deferred writes) ---- */
 
+/* Records the answer r of a deferred command; rc: the first failure so
+ * far, returned updated. */
+static rhis_status
+pipe_answer(pg_db *p, PGresult *r, rhis_status rc)
+{
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        record_changes(p, r);
+    else if (st != PGRES_PIPELINE_ABORTED && rc == RHIS_OK)
+        rc = fail_result(p, r);
+    return rc;
+}
+
 /*
  * Reads the answers of every command sent in pipeline mode and leaves
  * pipeline mode.  Returns the first failure (its message recorded), else
  * RHIS_OK.  After a failure the transaction is aborted on the server, and
  * statements prepared inside the pipeline are forgotten (the server
- * skipped them).
+ * skipped them).  last (may be NULL): receives the answer of the last
+ * command sent, unread (a query sent behind the writes, pipe_query), or
+ * NULL; the caller clears it.
  */
 static rhis_status
-pipe_sync(pg_db *p)
+pipe_sync_last(pg_db *p, PGresult **last)
 {
     rhis_status rc = RHIS_OK;
     int nulls = 0;
+    PGresult *prev = NULL; /* the latest answer, not yet recorded */
 
+    if (last != NULL)
+        *last = NULL;
     if (p->piped == 0)
         return RHIS_OK;
     if (PQpipelineSync(p->conn) != 1) {
@@ -607,17 +635,22 @@ pipe_sync(pg_db *p)
                 }
                 continue;
             }
-            ExecStatusType st = PQresultStatus(r);
-            if (st == PGRES_PIPELINE_SYNC) {
+            if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
                 PQclear(r);
                 break;
             }
-            if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-                record_changes(p, r);
-            else if (st != PGRES_PIPELINE_ABORTED && rc == RHIS_OK)
-                rc = fail_result(p, r);
-            PQclear(r);
+            if (prev != NULL) {
+                rc = pipe_answer(p, prev, rc);
+                PQclear(prev);
+            }
+            prev = r;
         }
+    }
+    if (prev != NULL && last != NULL) {
+        *last = prev;
+    } else if (prev != NULL) {
+        rc = pipe_answer(p, prev, rc);
+        PQclear(prev);
     }
     p->piped = 0;
     if (PQexitPipelineMode(p->conn) != 1 && rc == RHIS_OK) {
@@ -632,13 +665,16 @@ pipe_sync(pg_db *p)
     return rc;
 }
 
-/*
- * Sends s in pipeline mode; its answer is read by a later pipe_sync.
- * Returns RHIS_DONE, or a failure to send (or of the sync forced when
- * PG_PIPE_MAX commands are waiting).
- */
 static rhis_status
-pipe_send(pg_db *p, pg_stmt *s)
+pipe_sync(pg_db *p)
+{
+    return pipe_sync_last(p, NULL);
+}
+
+/* Sends s in pipeline mode (prepared on its second use); RHIS_OK or the
+ * failure to send. */
+static rhis_status
+pipe_put(pg_db *p, pg_stmt *s)
 {
     const char *const *vals = (const char *const *)s->values;
     pg_slot *c;
@@ -666,12 +702,55 @@ pipe_send(pg_db *p, pg_stmt *s)
     if (ok != 1)
         return fail_result(p, NULL);
     p->piped++;
+    return RHIS_OK;
+}
+
+/*
+ * Sends s in pipeline mode; its answer is read by a later pipe_sync.
+ * Returns RHIS_DONE, or a failure to send (or of the sync forced when
+ * PG_PIPE_MAX commands are waiting).
+ */
+static rhis_status
+pipe_send(pg_db *p, pg_stmt *s)
+{
+    rhis_status rc = pipe_put(p, s);
+    if (rc != RHIS_OK)
+        return rc;
     if (p->piped >= PG_PIPE_MAX) {
-        rhis_status rc = pipe_sync(p);
+        rc = pipe_sync(p);
         if (rc != RHIS_OK)
             return rc;
     }
     return RHIS_DONE;
+}
+
+/*
+ * Runs s, a statement that answers (a query, a RETURNING), behind the
+ * deferred writes still unanswered: it goes out in the same pipeline and
+ * one sync reads every answer, one round trip instead of two (sync, then
+ * run).  *res: its answer.  A failure of an earlier write is returned
+ * first, as pipe_sync would.
+ */
+static rhis_status
+pipe_query(pg_db *p, pg_stmt *s, PGresult **res)
+{
+    *res = NULL;
+    rhis_status rc = pipe_put(p, s);
+    if (rc != RHIS_OK) {
+        (void)pipe_sync(p);
+        return rc;
+    }
+    rc = pipe_sync_last(p, res);
+    if (rc != RHIS_OK) {
+        PQclear(*res);
+        *res = NULL;
+        return rc;
+    }
+    if (*res == NULL) {
+        set_errmsg(p, "no answer to the query");
+        return RHIS_EIO;
+    }
+    return RHIS_OK;
 }
 
 /* Runs s now: prepared when its text is cached and seen before. */
@@ -840,9 +919,13 @@ pg_step(rhis_stmt *st)
     s->state = PG_DONE;
     if (p->deferred && p->base.in_tx && s->deferrable)
         return pipe_send(p, s);
-    if (p->piped > 0 && (rc = pipe_sync(p)) != RHIS_OK)
-        return rc;
-    s->res = run_now(p, s);
+    if (p->piped > 0) {
+        rc = pipe_query(p, s, &s->res);
+        if (rc != RHIS_OK)
+            return rc;
+    } else {
+        s->res = run_now(p, s);
+    }
     switch (PQresultStatus(s->res)) {
     case PGRES_TUPLES_OK:
         record_changes(p, s->res);
@@ -1010,24 +1093,40 @@ pg_set_deferred(rhis_db *db, int on)
 /*
  * Reserves identity values of table.id in blocks of PG_ID_BLOCK from the
  * column's sequence (nextval is not transactional: a value is never handed
- * out twice, a rolled-back one leaves a gap).
+ * out twice, a rolled-back one leaves a gap).  Up to PG_ID_TABLES tables
+ * keep their blocks side by side (least recently used out, its rest left
+ * as a gap), so drawing for one table does not throw another's away.
  */
 static rhis_status
 pg_next_id(rhis_db *db, const char *table, int64_t *out)
 {
     pg_db *p = pg_of(db);
     const char *vals[1] = {table};
+    pg_ids *k = NULL;
     PGresult *r;
     rhis_status rc;
 
-    if (strlen(table) >= sizeof(p->id_table)) {
+    if (strlen(table) >= sizeof(p->ids[0].table)) {
         set_errmsg(p, "table name too long");
         return RHIS_EINVAL;
     }
-    if (p->idpos < p->nids && strcmp(p->id_table, table) == 0) {
-        *out = p->ids[p->idpos++];
+    for (int i = 0; i < PG_ID_TABLES; i++) {
+        pg_ids *x = &p->ids[i];
+        if (strcmp(x->table, table) == 0) {
+            k = x;
+            break;
+        }
+        if (k == NULL || (k->table[0] != '\0' &&
+                          (x->table[0] == '\0' || x->last_used < k->last_used)))
+            k = x;
+    }
+    k->last_used = ++p->id_tick;
+    if (strcmp(k->table, table) == 0 && k->pos < k->n) {
+        *out = k->v[k->pos++];
         return RHIS_OK;
     }
+    k->table[0] = '\0';
+    k->n = k->pos = 0;
     if ((rc = pipe_sync(p)) != RHIS_OK)
         return rc;
     r = PQexecParams(p->conn,
@@ -1039,17 +1138,16 @@ pg_next_id(rhis_db *db, const char *table, int64_t *out)
         PQclear(r);
         return rc;
     }
-    p->nids = PQntuples(r) < PG_ID_BLOCK ? PQntuples(r) : PG_ID_BLOCK;
-    for (int i = 0; i < p->nids; i++)
-        p->ids[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    k->n = PQntuples(r) < PG_ID_BLOCK ? PQntuples(r) : PG_ID_BLOCK;
+    for (int i = 0; i < k->n; i++)
+        k->v[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
     PQclear(r);
-    (void)snprintf(p->id_table, sizeof(p->id_table), "%s", table);
-    p->idpos = 0;
-    if (p->nids == 0) {
+    if (k->n == 0) {
         set_errmsg(p, "no identity sequence");
         return RHIS_EIO;
     }
-    *out = p->ids[p->idpos++];
+    (void)snprintf(k->table, sizeof(k->table), "%s", table);
+    *out = k->v[k->pos++];
     return RHIS_OK;
 }
 
@@ -1068,6 +1166,21 @@ pg_exec(rhis_db *db, const char *sql)
     if (sql == NULL) {
         set_errmsg(p, "no SQL");
         return RHIS_EINVAL;
+    }
+    /* a savepoint opened or released amid deferred writes answers nothing
+     * the caller needs: it joins their pipeline (a failure, possible only
+     * in an aborted transaction, surfaces at the next sync like theirs).
+     * db.c passes savepoint statements one per call. */
+    if (p->deferred && p->base.in_tx &&
+        (starts_with_word(sql, "savepoint") ||
+         starts_with_word(sql, "release"))) {
+        if (p->piped == 0 && PQpipelineStatus(p->conn) == PQ_PIPELINE_OFF &&
+            PQenterPipelineMode(p->conn) != 1)
+            return fail_result(p, NULL);
+        if (PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+            return fail_result(p, NULL);
+        p->piped++;
+        return p->piped >= PG_PIPE_MAX ? pipe_sync(p) : RHIS_OK;
     }
     /* deferred writes first; after a failure only ROLLBACK may run */
     rc = pipe_sync(p);

@@ -20,16 +20,39 @@
  * compiling SQL was more than half of the CPU of a simple read (perf, see
  * docs/performance.md).  A cached statement is reset and its bindings
  * cleared when the caller finalizes it; a statement already in use (the
- * same SQL twice at once) is prepared afresh and not cached.
+ * same SQL twice at once) is prepared afresh and not cached.  The lookup
+ * is a hash table (the hash of the text, then its length, then memcmp on
+ * a hit): a bulk load prepares a dozen statements per resource, and a
+ * linear scan of the slots with strcmp cost 8 % of the demo's CPU.  The
+ * least recently used free slot is found by a scan only on a miss.  Each
+ * slot carries its statement wrapper, so a cached prepare allocates
+ * nothing.
  */
-#define STMT_CACHE 64
+#define STMT_CACHE   128
+#define STMT_BUCKETS 256 /* a power of two */
+
+typedef struct sq_stmt {
+    struct rhis_stmt base;
+    sqlite3_stmt *h;
+    int done;
+    int gate;                /* holds the database's gate until it ends */
+    struct cache_slot *slot; /* NULL when not cached */
+    int ret_rowid;           /* "RETURNING id" answered by the driver */
+    int has_row;             /* ... and its row is the current one */
+    int64_t rowid;
+    char rowid_text[24];
+} sq_stmt;
 
 typedef struct cache_slot {
     char *sql; /* NULL = empty */
+    size_t len;
     uint64_t hash;
     sqlite3_stmt *h;
     int in_use;
+    int ret_rowid; /* see returning_rowid */
+    int next;      /* next slot of the same bucket, -1 = none */
     uint64_t last_used;
+    sq_stmt st; /* the wrapper handed out while in use */
 } cache_slot;
 
 /*
@@ -87,16 +110,9 @@ typedef struct sq_db {
     int gate_tx;           /* held by the open transaction */
     int gate_stmt;         /* held by a statement writing outside one */
     cache_slot cache[STMT_CACHE];
+    int bucket[STMT_BUCKETS]; /* first slot of each bucket, -1 = none */
     uint64_t tick;
 } sq_db;
-
-typedef struct sq_stmt {
-    struct rhis_stmt base;
-    sqlite3_stmt *h;
-    int done;
-    int gate;         /* holds the database's gate until the statement ends */
-    cache_slot *slot; /* NULL when not cached */
-} sq_stmt;
 
 static rhis_status
 map_rc(int rc)
@@ -153,6 +169,8 @@ sq_open(rhis_db **out, const char *url, char *err, size_t errlen)
     pthread_once(&config_once, configure_library);
     sq_db *d = rhis_xcalloc(1, sizeof(*d));
     d->base.drv = &rhis_sqlite_driver;
+    for (int i = 0; i < STMT_BUCKETS; i++)
+        d->bucket[i] = -1;
     int rc = sqlite3_open_v2(
         path, &d->h,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -203,13 +221,21 @@ sq_close(rhis_db *db)
     rhis_free(d);
 }
 
+/* FNV-1a-like over 8 bytes at a time (the text's length is known). */
 static uint64_t
-sql_hash(const char *s)
+sql_hash(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    uint64_t h = 1469598103934665603ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 32;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
 }
 
 static const char *
@@ -218,55 +244,172 @@ sq_errmsg(rhis_db *db)
     return sqlite3_errmsg(((sq_db *)db)->h);
 }
 
+static cache_slot *
+cache_find(sq_db *d, const char *sql, size_t len, uint64_t hash)
+{
+    for (int i = d->bucket[hash & (STMT_BUCKETS - 1)]; i >= 0;
+         i = d->cache[i].next) {
+        cache_slot *c = &d->cache[i];
+        if (c->hash == hash && c->len == len && memcmp(c->sql, sql, len) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static void
+cache_unlink(sq_db *d, cache_slot *c)
+{
+    int me = (int)(c - d->cache);
+    int *p = &d->bucket[c->hash & (STMT_BUCKETS - 1)];
+    while (*p != me)
+        p = &d->cache[*p].next;
+    *p = c->next;
+    sqlite3_finalize(c->h);
+    rhis_free(c->sql);
+    c->sql = NULL;
+}
+
+/* An empty slot, else the least recently used one not in use (unlinked);
+ * NULL when all are in use. */
+static cache_slot *
+cache_victim(sq_db *d)
+{
+    cache_slot *victim = NULL;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        cache_slot *c = &d->cache[i];
+        if (c->sql == NULL)
+            return c;
+        if (!c->in_use && (victim == NULL || c->last_used < victim->last_used))
+            victim = c;
+    }
+    if (victim != NULL)
+        cache_unlink(d, victim);
+    return victim;
+}
+
+/*
+ * SQLite runs "INSERT ... RETURNING id" as a trigger program: every such
+ * INSERT opens a statement journal and an ephemeral table for its one
+ * row, which doubled the cost of a small insert (the store writes each
+ * typed row so).  For the plain form - INSERT INTO table (...) VALUES
+ * (one row) RETURNING id, no ON CONFLICT, no SELECT - into a table whose
+ * id is its rowid (INTEGER PRIMARY KEY, not WITHOUT ROWID), the driver
+ * prepares the INSERT without the clause and answers the row itself from
+ * sqlite3_last_insert_rowid: the same one row with the same id.
+ * Returns the length of the SQL to prepare, 0 when sql is not that form.
+ */
+#define RETURNING_ID " RETURNING id"
+
+static int
+rowid_table(sq_db *d, const char *table, size_t n)
+{
+    sqlite3_stmt *q = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(
+            d->h,
+            "SELECT (SELECT COUNT(*) FROM pragma_table_info(?1) WHERE pk > 0),"
+            " (SELECT COUNT(*) FROM pragma_table_info(?1) WHERE pk = 1"
+            " AND name = 'id' AND upper(type) = 'INTEGER'),"
+            " (SELECT COUNT(*) FROM pragma_table_list WHERE name = ?1"
+            " AND schema = 'main' AND type = 'table' AND wr = 0)",
+            -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(q, 1, table, (int)n, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        ok = sqlite3_column_int(q, 0) == 1 && sqlite3_column_int(q, 1) == 1 &&
+             sqlite3_column_int(q, 2) == 1;
+    sqlite3_finalize(q);
+    return ok;
+}
+
+static size_t
+returning_rowid(sq_db *d, const char *sql, size_t len)
+{
+    static const char head[] = "INSERT INTO ";
+    size_t rl = strlen(RETURNING_ID), hl = strlen(head);
+    if (len <= hl + rl || strncmp(sql, head, hl) != 0 ||
+        strcmp(sql + len - rl, RETURNING_ID) != 0)
+        return 0;
+    size_t body = len - rl;
+    const char *t = sql + hl;
+    size_t tn = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (tn == 0 || t[tn] != ' ')
+        return 0;
+    /* the column list, then " VALUES (", one row, and nothing after it */
+    const char *v = strstr(t + tn, " VALUES (");
+    if (v == NULL || (size_t)(v - sql) >= body)
+        return 0;
+    int depth = 0, quoted = 0;
+    size_t i = (size_t)(v - sql) + strlen(" VALUES ");
+    for (; i < body; i++) {
+        char ch = sql[i];
+        if (quoted) {
+            quoted = ch != '\'';
+        } else if (ch == '\'') {
+            quoted = 1;
+        } else if (ch == '(') {
+            depth++;
+        } else if (ch == ')' && --depth == 0) {
+            break;
+        }
+    }
+    if (i + 1 != body || depth != 0)
+        return 0;
+    return rowid_table(d, t, tn) ? body : 0;
+}
+
 static rhis_status
 sq_prepare(rhis_db *db, const char *sql, rhis_stmt **out)
 {
     sq_db *d = (sq_db *)db;
     sqlite3_stmt *h = NULL;
     *out = NULL;
-    uint64_t hash = sql_hash(sql);
-    cache_slot *slot = NULL, *victim = NULL;
-    for (int i = 0; i < STMT_CACHE; i++) {
-        cache_slot *c = &d->cache[i];
-        if (c->sql != NULL && c->hash == hash && strcmp(c->sql, sql) == 0) {
-            if (!c->in_use)
-                slot = c;
-            victim = NULL;
-            break;
-        }
-        if (!c->in_use &&
-            (victim == NULL || c->sql == NULL ||
-             (victim->sql != NULL && c->last_used < victim->last_used)))
-            victim = c;
-    }
+    size_t len = strlen(sql);
+    uint64_t hash = sql_hash(sql, len);
+    cache_slot *slot = cache_find(d, sql, len, hash);
+    int cached = slot != NULL && !slot->in_use;
+    size_t cut = 0;
+    if (!cached)
+        cut = returning_rowid(d, sql, len);
     if (slot == NULL) {
-        int rc = sqlite3_prepare_v3(
-            d->h, sql, -1, victim != NULL ? SQLITE_PREPARE_PERSISTENT : 0, &h,
-            NULL);
+        int rc = sqlite3_prepare_v3(d->h, sql, cut > 0 ? (int)cut : (int)len,
+                                    SQLITE_PREPARE_PERSISTENT, &h, NULL);
         if (rc != SQLITE_OK)
             return map_rc(rc) == RHIS_EBUSY ? RHIS_EBUSY : RHIS_EIO;
-        if (victim != NULL) {
-            if (victim->sql != NULL) {
-                sqlite3_finalize(victim->h);
-                rhis_free(victim->sql);
-            }
-            victim->sql = rhis_xstrdup(sql);
-            victim->hash = hash;
-            victim->h = h;
-            slot = victim;
+        slot = cache_victim(d);
+        if (slot != NULL) {
+            slot->sql = rhis_xmalloc(len + 1);
+            memcpy(slot->sql, sql, len + 1);
+            slot->len = len;
+            slot->hash = hash;
+            slot->h = h;
+            slot->ret_rowid = cut > 0;
+            int *b = &d->bucket[hash & (STMT_BUCKETS - 1)];
+            slot->next = *b;
+            *b = (int)(slot - d->cache);
+            cached = 1;
         }
+    } else if (!cached) { /* the same SQL twice at once */
+        int rc = sqlite3_prepare_v3(d->h, sql, cut > 0 ? (int)cut : (int)len, 0,
+                                    &h, NULL);
+        if (rc != SQLITE_OK)
+            return map_rc(rc) == RHIS_EBUSY ? RHIS_EBUSY : RHIS_EIO;
     }
-    sq_stmt *s = rhis_xcalloc(1, sizeof(*s));
-    s->base.drv = &rhis_sqlite_driver;
-    s->base.db = db;
-    if (slot != NULL) {
+    sq_stmt *s;
+    if (cached) {
         slot->in_use = 1;
         slot->last_used = ++d->tick;
+        s = &slot->st;
+        memset(s, 0, sizeof(*s));
         s->h = slot->h;
         s->slot = slot;
+        s->ret_rowid = slot->ret_rowid;
     } else {
+        s = rhis_xcalloc(1, sizeof(*s));
         s->h = h;
+        s->ret_rowid = cut > 0;
     }
+    s->base.drv = &rhis_sqlite_driver;
+    s->base.db = db;
     *out = &s->base;
     return RHIS_OK;
 }
@@ -291,6 +434,13 @@ sq_bind_text(rhis_stmt *st, int idx, const char *v)
 }
 
 static rhis_status
+sq_bind_text_static(rhis_stmt *st, int idx, const char *v)
+{
+    return map_rc(
+        sqlite3_bind_text(((sq_stmt *)st)->h, idx, v, -1, SQLITE_STATIC));
+}
+
+static rhis_status
 sq_bind_null(rhis_stmt *st, int idx)
 {
     return map_rc(sqlite3_bind_null(((sq_stmt *)st)->h, idx));
@@ -312,6 +462,7 @@ sq_step(rhis_stmt *st)
 {
     sq_stmt *s = (sq_stmt *)st;
     sq_db *d = (sq_db *)s->base.db;
+    s->has_row = 0;
     if (s->done)
         return RHIS_DONE;
     if (d->gate != NULL && !d->gate_tx && !d->gate_stmt &&
@@ -327,37 +478,60 @@ sq_step(rhis_stmt *st)
         s->done = 1;
         stmt_gate_release(s);
     }
+    if (r == RHIS_DONE && s->ret_rowid) { /* see returning_rowid */
+        s->rowid = sqlite3_last_insert_rowid(d->h);
+        s->has_row = 1;
+        r = RHIS_ROW;
+    }
     return r;
 }
 
 static int
 sq_column_count(rhis_stmt *st)
 {
-    return sqlite3_column_count(((sq_stmt *)st)->h);
+    sq_stmt *s = (sq_stmt *)st;
+    return s->ret_rowid ? 1 : sqlite3_column_count(s->h);
 }
 
 static int
 sq_column_is_null(rhis_stmt *st, int col)
 {
-    return sqlite3_column_type(((sq_stmt *)st)->h, col) == SQLITE_NULL;
+    sq_stmt *s = (sq_stmt *)st;
+    if (s->ret_rowid)
+        return !s->has_row || col != 0;
+    return sqlite3_column_type(s->h, col) == SQLITE_NULL;
 }
 
 static int64_t
 sq_column_int64(rhis_stmt *st, int col)
 {
-    return sqlite3_column_int64(((sq_stmt *)st)->h, col);
+    sq_stmt *s = (sq_stmt *)st;
+    if (s->ret_rowid)
+        return s->has_row && col == 0 ? s->rowid : 0;
+    return sqlite3_column_int64(s->h, col);
 }
 
 static double
 sq_column_double(rhis_stmt *st, int col)
 {
-    return sqlite3_column_double(((sq_stmt *)st)->h, col);
+    sq_stmt *s = (sq_stmt *)st;
+    if (s->ret_rowid)
+        return s->has_row && col == 0 ? (double)s->rowid : 0;
+    return sqlite3_column_double(s->h, col);
 }
 
 static const char *
 sq_column_text(rhis_stmt *st, int col)
 {
-    return (const char *)sqlite3_column_text(((sq_stmt *)st)->h, col);
+    sq_stmt *s = (sq_stmt *)st;
+    if (s->ret_rowid) {
+        if (!s->has_row || col != 0)
+            return NULL;
+        (void)snprintf(s->rowid_text, sizeof(s->rowid_text), "%lld",
+                       (long long)s->rowid);
+        return s->rowid_text;
+    }
+    return (const char *)sqlite3_column_text(s->h, col);
 }
 
 static rhis_status
@@ -368,6 +542,7 @@ sq_reset(rhis_stmt *st)
     sqlite3_clear_bindings(s->h);
     stmt_gate_release(s);
     s->done = 0;
+    s->has_row = 0;
     return RHIS_OK;
 }
 
@@ -382,11 +557,11 @@ sq_finalize(rhis_stmt *st)
     if (s->slot != NULL) {
         sqlite3_reset(s->h);
         sqlite3_clear_bindings(s->h);
-        s->slot->in_use = 0;
+        s->slot->in_use = 0; /* s is the slot's own wrapper */
     } else {
         sqlite3_finalize(s->h);
+        rhis_free(s);
     }
-    rhis_free(s);
 }
 
 static int64_t
@@ -435,4 +610,5 @@ const rhis_db_driver rhis_sqlite_driver = {
     .finalize = sq_finalize,
     .changes = sq_changes,
     .exec = sq_exec,
+    .bind_text_static = sq_bind_text_static,
 };

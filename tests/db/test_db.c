@@ -528,6 +528,128 @@ pool_put_rolls_back_an_open_transaction(void **state)
     assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_pool"), 0);
 }
 
+/* "INSERT ... VALUES (one row) RETURNING id": the SQLite driver answers
+ * the row itself (src/db/sqlite.c, returning_rowid); the answers must be
+ * those of a real RETURNING, and the other forms keep the real one. */
+static void
+insert_returning_id_of_one_row(void **state)
+{
+    rhis_stmt *st = NULL;
+    int64_t id = 0;
+    int sqlite = rhis_db_dialect(g_db) == RHIS_DIALECT_SQLITE;
+
+    (void)state;
+    CHECK_OK(g_db, rhis_db_exec(g_db, sqlite ? "CREATE TABLE ct_rid ("
+                                               " id INTEGER PRIMARY KEY"
+                                               " AUTOINCREMENT,"
+                                               " name TEXT NOT NULL UNIQUE)"
+                                             : "CREATE TABLE ct_rid ("
+                                               " id BIGSERIAL PRIMARY KEY,"
+                                               " name TEXT NOT NULL UNIQUE)"));
+    CHECK_OK(g_db, rhis_db_query(g_db, &st,
+                                 "INSERT INTO ct_rid (name) VALUES (?)"
+                                 " RETURNING id",
+                                 "s", "a"));
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_ROW);
+    assert_int_equal(rhis_db_column_count(st), 1);
+    assert_false(rhis_db_column_is_null(st, 0));
+    assert_int_equal(rhis_db_column_int64(st, 0), 1);
+    assert_string_equal(rhis_db_column_text(st, 0), "1");
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_DONE);
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_DONE);
+    /* the same handle again */
+    CHECK_OK(g_db, rhis_db_reset(st));
+    CHECK_OK(g_db, rhis_db_bind_text(st, 1, "b"));
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_ROW);
+    assert_int_equal(rhis_db_column_int64(st, 0), 2);
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_DONE);
+    rhis_db_finalize(st);
+    /* a failed insert answers no row */
+    CHECK_OK(g_db, rhis_db_query(g_db, &st,
+                                 "INSERT INTO ct_rid (name) VALUES (?)"
+                                 " RETURNING id",
+                                 "s", "a"));
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_ECONFLICT);
+    rhis_db_finalize(st);
+    /* parentheses and quotes inside the row */
+    CHECK_OK(g_db, rhis_db_scalar_int64(
+                       g_db, &id,
+                       "INSERT INTO ct_rid (name) VALUES (COALESCE(?, ')'))"
+                       " RETURNING id",
+                       "s", (const char *)NULL));
+    assert_true(id > 2); /* a PostgreSQL sequence skips the failed one */
+    assert_int_equal(count_rows(g_db, "SELECT MAX(id) FROM ct_rid"), id);
+    assert_int_equal(count_rows(g_db, "SELECT COUNT(*) FROM ct_rid"
+                                      " WHERE name = ')'"),
+                     1);
+    /* nothing inserted: no row (a real RETURNING) */
+    CHECK_OK(g_db, rhis_db_query(g_db, &st,
+                                 "INSERT INTO ct_rid (name) VALUES (?)"
+                                 " ON CONFLICT (name) DO NOTHING RETURNING id",
+                                 "s", "b"));
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_DONE);
+    rhis_db_finalize(st);
+    /* two rows: two answers */
+    CHECK_OK(g_db, rhis_db_query(g_db, &st,
+                                 "INSERT INTO ct_rid (name) VALUES (?), (?)"
+                                 " RETURNING id",
+                                 "ss", "c", "d"));
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_ROW);
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_ROW);
+    CHECK_RC(g_db, rhis_db_step(st), RHIS_DONE);
+    rhis_db_finalize(st);
+    /* an id that is not the rowid is returned as written */
+    CHECK_OK(g_db, rhis_db_exec(g_db, "CREATE TABLE ct_rid2 (id BIGINT,"
+                                      " k INTEGER, PRIMARY KEY (id, k))"));
+    CHECK_OK(g_db, rhis_db_scalar_int64(g_db, &id,
+                                        "INSERT INTO ct_rid2 (id, k)"
+                                        " VALUES (?, ?) RETURNING id",
+                                        "ii", (int64_t)70, (int64_t)1));
+    assert_int_equal(id, 70);
+    assert_int_equal(count_rows(g_db, "SELECT COUNT(*) FROM ct_rid"), 5);
+}
+
+/* rhis_db_memo_*: kept within a transaction, void after it or after a
+ * rolled-back savepoint, never kept outside one. */
+static void
+memo_lives_for_the_transaction(void **state)
+{
+    int64_t v = 0;
+
+    (void)state;
+    rhis_db_memo_put(g_db, 1, 7, 70);
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    rhis_db_memo_put(g_db, 1, 7, 70);
+    rhis_db_memo_put(g_db, 2, 7, INT64_MIN);
+    assert_true(rhis_db_memo_get(g_db, 1, 7, &v));
+    assert_int_equal(v, 70);
+    assert_true(rhis_db_memo_get(g_db, 2, 7, &v));
+    assert_true(v == INT64_MIN);
+    assert_false(rhis_db_memo_get(g_db, 1, 8, &v));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT m"));
+    assert_true(rhis_db_memo_get(g_db, 1, 7, &v));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "ROLLBACK TO SAVEPOINT m"));
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    rhis_db_memo_put(g_db, 1, 7, 71);
+    CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE m"));
+    assert_true(rhis_db_memo_get(g_db, 1, 7, &v));
+    assert_int_equal(v, 71);
+    rhis_db_memo_forget(g_db);
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    rhis_db_memo_put(g_db, 1, 7, 72);
+    CHECK_OK(g_db, rhis_db_commit(g_db));
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    rhis_db_memo_put(g_db, 1, 7, 73);
+    rhis_db_rollback(g_db);
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    assert_false(rhis_db_memo_get(g_db, 1, 7, &v));
+    rhis_db_rollback(g_db);
+}
+
 static void
 repeated_and_many_statements_give_the_same_answers(void **state)
 {
@@ -607,6 +729,87 @@ deferred_failure_is_reported_and_rolled_back(void **state)
     rhis_db_rollback(g_db);
     CHECK_OK(g_db, rhis_db_set_deferred(g_db, 0));
     assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_deffail"), 0);
+}
+
+/* A read behind deferred writes goes out in their pipeline (PostgreSQL):
+ * it sees them, is prepared there on its second use, and reports an
+ * earlier write's failure rather than its own answer. */
+static void
+deferred_read_behind_writes(void **state)
+{
+    int64_t n = -1;
+
+    (void)state;
+    CHECK_OK(g_db, rhis_db_exec(g_db, "CREATE TABLE ct_defread ("
+                                      " n INTEGER PRIMARY KEY)"));
+    CHECK_OK(g_db, rhis_db_set_deferred(g_db, 1));
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    for (int i = 1; i <= 4; i++) {
+        CHECK_OK(g_db, rhis_db_run(g_db, "INSERT INTO ct_defread VALUES (?)",
+                                   "i", (int64_t)i));
+        CHECK_OK(g_db, rhis_db_scalar_int64(
+                           g_db, &n, "SELECT count(*) FROM ct_defread", ""));
+        assert_int_equal(n, i);
+    }
+    /* a read's own error is its own */
+    CHECK_OK(g_db, rhis_db_run(g_db, "INSERT INTO ct_defread VALUES (5)", ""));
+    assert_true(rhis_db_scalar_int64(
+                    g_db, &n, "SELECT count(*) FROM ct_no_such_table", "") < 0);
+    rhis_db_rollback(g_db);
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    CHECK_OK(g_db, rhis_db_run(g_db, "INSERT INTO ct_defread VALUES (1)", ""));
+    rhis_status at_step =
+        rhis_db_run(g_db, "INSERT INTO ct_defread VALUES (1)", "");
+    rhis_status at_read =
+        rhis_db_scalar_int64(g_db, &n, "SELECT count(*) FROM ct_defread", "");
+    if (rhis_db_deferred(g_db)) {
+        assert_int_equal(at_step, RHIS_OK);
+        assert_int_equal(at_read, RHIS_ECONFLICT); /* the write's failure */
+        assert_true(rhis_db_commit(g_db) < 0);
+    } else {
+        assert_int_equal(at_step, RHIS_ECONFLICT);
+        CHECK_OK(g_db, at_read);
+    }
+    rhis_db_rollback(g_db);
+    CHECK_OK(g_db, rhis_db_set_deferred(g_db, 0));
+    assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_defread"), 0);
+}
+
+/* Savepoints amid deferred writes join their pipeline (PostgreSQL): they
+ * keep their meaning, and a write that failed before a savepoint is never
+ * undone by rolling back to it. */
+static void
+deferred_savepoints(void **state)
+{
+    (void)state;
+    CHECK_OK(g_db, rhis_db_exec(g_db, "CREATE TABLE ct_defsp ("
+                                      " n INTEGER PRIMARY KEY)"));
+    CHECK_OK(g_db, rhis_db_set_deferred(g_db, 1));
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    CHECK_OK(g_db, rhis_db_run(g_db, "INSERT INTO ct_defsp VALUES (1)", ""));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT sa"));
+    CHECK_OK(g_db, rhis_db_run(g_db, "INSERT INTO ct_defsp VALUES (2)", ""));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE SAVEPOINT sa"));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT sb"));
+    CHECK_OK(g_db, rhis_db_run(g_db, "INSERT INTO ct_defsp VALUES (3)", ""));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "ROLLBACK TO SAVEPOINT sb"));
+    CHECK_OK(g_db, rhis_db_exec(g_db, "RELEASE SAVEPOINT sb"));
+    assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_defsp"), 2);
+    rhis_status at_step =
+        rhis_db_run(g_db, "INSERT INTO ct_defsp VALUES (1)", "");
+    if (rhis_db_deferred(g_db)) {
+        assert_int_equal(at_step, RHIS_OK);
+        CHECK_OK(g_db, rhis_db_exec(g_db, "SAVEPOINT sc"));
+        assert_true(rhis_db_exec(g_db, "ROLLBACK TO SAVEPOINT sc") < 0);
+        assert_true(rhis_db_commit(g_db) < 0); /* never a silent commit */
+        rhis_db_rollback(g_db);
+        assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_defsp"), 0);
+    } else {
+        assert_int_equal(at_step, RHIS_ECONFLICT);
+        CHECK_OK(g_db, rhis_db_commit(g_db));
+        assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_defsp"), 2);
+    }
+    CHECK_OK(g_db, rhis_db_set_deferred(g_db, 0));
 }
 
 /* A transaction hook that records what db.c told it. */
@@ -708,9 +911,13 @@ static const struct CMUnitTest conformance[] = {
     CONFORMANCE_TEST(migrate_applies_and_second_run_is_a_noop),
     CONFORMANCE_TEST(pool_of_two_is_busy_while_both_are_out),
     CONFORMANCE_TEST(pool_put_rolls_back_an_open_transaction),
+    CONFORMANCE_TEST(insert_returning_id_of_one_row),
+    CONFORMANCE_TEST(memo_lives_for_the_transaction),
     CONFORMANCE_TEST(repeated_and_many_statements_give_the_same_answers),
     CONFORMANCE_TEST(deferred_writes_are_all_there_and_counted),
     CONFORMANCE_TEST(deferred_failure_is_reported_and_rolled_back),
+    CONFORMANCE_TEST(deferred_read_behind_writes),
+    CONFORMANCE_TEST(deferred_savepoints),
     CONFORMANCE_TEST(tx_hook_sees_savepoints_commit_and_rollback),
 };
 
@@ -823,6 +1030,36 @@ pg_next_id_reserves_distinct_values_ahead(void **state)
     assert_int_equal(count_rows(g_db, "SELECT count(*) FROM ct_ids"), 601);
 }
 
+/* Two tables drawn from in turn keep their own blocks: each table's ids
+ * stay consecutive (as SQLite's would), none is thrown away. */
+static void
+pg_next_id_keeps_a_block_per_table(void **state)
+{
+    int64_t a = 0, b = 0, a0 = 0, b0 = 0;
+
+    (void)state;
+    CHECK_OK(g_db, rhis_db_exec(g_db, "CREATE TABLE ct_ida (id BIGINT"
+                                      " GENERATED BY DEFAULT AS IDENTITY"
+                                      " PRIMARY KEY);"
+                                      "CREATE TABLE ct_idb (id BIGINT"
+                                      " GENERATED BY DEFAULT AS IDENTITY"
+                                      " PRIMARY KEY)"));
+    CHECK_OK(g_db, rhis_db_set_deferred(g_db, 1));
+    CHECK_OK(g_db, rhis_db_begin(g_db));
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(g_db, rhis_db_next_id(g_db, "ct_ida", &a));
+        CHECK_OK(g_db, rhis_db_next_id(g_db, "ct_idb", &b));
+        if (i == 0) {
+            a0 = a;
+            b0 = b;
+        }
+        assert_int_equal(a, a0 + i);
+        assert_int_equal(b, b0 + i);
+    }
+    rhis_db_rollback(g_db);
+    CHECK_OK(g_db, rhis_db_set_deferred(g_db, 0));
+}
+
 static void
 pg_statements_prepared_in_a_failed_pipeline_are_prepared_again(void **state)
 {
@@ -884,6 +1121,7 @@ static const struct CMUnitTest pg_only[] = {
     CONFORMANCE_TEST(pg_boolean_reads_as_one_or_zero),
     CONFORMANCE_TEST(pg_commit_after_failed_statement_reports_the_rollback),
     CONFORMANCE_TEST(pg_next_id_reserves_distinct_values_ahead),
+    CONFORMANCE_TEST(pg_next_id_keeps_a_block_per_table),
     CONFORMANCE_TEST(
         pg_statements_prepared_in_a_failed_pipeline_are_prepared_again),
     cmocka_unit_test(pg_unreachable_server_is_eio),
