@@ -213,13 +213,29 @@ ehr_in(const char *v, const char *const *list)
     return 0;
 }
 
+/*
+ * Appends n bytes of s at out + *at, cut at EHR_PATH - 1 (a path cut short
+ * still names the place; it is never parsed).  The checker builds a path
+ * for every element it visits, so this is plain copying, not snprintf.
+ */
+static inline void
+ehr_put(char *out, size_t *at, const char *s, size_t n)
+{
+    if (*at + n > EHR_PATH - 1)
+        n = EHR_PATH - 1 - *at;
+    memmove(out + *at, s, n);
+    *at += n;
+}
+
 /* path + "." + key into out. */
 static inline const char *
 ehr_sub(char *out, const char *path, const char *key)
 {
-    /* a path cut short still names the place; it is never parsed */
-    if (snprintf(out, EHR_PATH, "%s.%s", path, key) >= EHR_PATH)
-        out[EHR_PATH - 1] = '\0';
+    size_t at = 0;
+    ehr_put(out, &at, path, strlen(path));
+    ehr_put(out, &at, ".", 1);
+    ehr_put(out, &at, key, strlen(key));
+    out[at] = '\0';
     return out;
 }
 
@@ -227,8 +243,17 @@ ehr_sub(char *out, const char *path, const char *key)
 static inline const char *
 ehr_idx(char *out, const char *path, size_t i)
 {
-    if (snprintf(out, EHR_PATH, "%s[%zu]", path, i) >= EHR_PATH)
-        out[EHR_PATH - 1] = '\0';
+    char num[24];
+    size_t k = sizeof(num);
+    num[--k] = ']';
+    do
+        num[--k] = (char)('0' + i % 10);
+    while ((i /= 10) != 0);
+    num[--k] = '[';
+    size_t at = 0;
+    ehr_put(out, &at, path, strlen(path));
+    ehr_put(out, &at, num + k, sizeof(num) - k);
+    out[at] = '\0';
     return out;
 }
 
@@ -1036,15 +1061,26 @@ static inline rhis_status
 ehr_patient_birth(rhis_fhir_ctx *c, int64_t pid, int64_t *birth, int *known)
 {
     rhis_stmt *st;
+    int64_t v;
     *known = 0;
+    /* the patient store remembers what it writes (rhis_db_memo_*) */
+    if (rhis_db_memo_get(c->db, RHIS_MEMO_BIRTH, pid, &v)) {
+        *known = v != INT64_MIN;
+        if (*known)
+            *birth = v;
+        return RHIS_OK;
+    }
     rhis_status rc = rhis_db_query(
         c->db, &st, "SELECT birth_ms FROM patient WHERE id = ?", "i", pid);
     if (rc != RHIS_OK)
         return rc;
     rc = rhis_db_step(st);
-    if (rc == RHIS_ROW && !rhis_db_column_is_null(st, 0)) {
-        *birth = rhis_db_column_int64(st, 0);
-        *known = 1;
+    if (rc == RHIS_ROW) {
+        *known = !rhis_db_column_is_null(st, 0);
+        if (*known)
+            *birth = rhis_db_column_int64(st, 0);
+        rhis_db_memo_put(c->db, RHIS_MEMO_BIRTH, pid,
+                         *known ? *birth : INT64_MIN);
     }
     rhis_db_finalize(st);
     return rc == RHIS_ROW || rc == RHIS_DONE ? RHIS_OK : rc;
@@ -1103,6 +1139,48 @@ ehr_bind(rhis_stmt *st, int idx, const ehr_val *v)
  * id") and sets *id; otherwise update_sql (the same n values, then the id).
  * A database fault is recorded on c.
  */
+/*
+ * With deferred writes (PostgreSQL pipeline, rhis_db_set_deferred) an
+ * insert need not wait for "RETURNING id": its id is reserved first
+ * (rhis_db_next_id) and written with the row.  From "INSERT INTO t (cols)
+ * VALUES (vals) RETURNING id" this makes "INSERT INTO t (cols, id) VALUES
+ * (vals, ?)" in the arena and the table's name in table; NULL when
+ * insert_sql is not of that form (the insert then waits for its id).
+ */
+static inline const char *
+ehr_insert_with_id(rhis_fhir_ctx *c,
+                   const char *insert_sql,
+                   char *table,
+                   size_t tlen)
+{
+    static const char head[] = "INSERT INTO ", tail[] = ") RETURNING id";
+    size_t n = strlen(insert_sql), hl = strlen(head), tl = strlen(tail);
+    const char *vals = strstr(insert_sql, ") VALUES (");
+    if (strncmp(insert_sql, head, hl) != 0 || n <= hl + tl || vals == NULL ||
+        strcmp(insert_sql + n - tl, tail) != 0)
+        return NULL;
+    size_t k = strcspn(insert_sql + hl, " (");
+    if (k == 0 || k >= tlen)
+        return NULL;
+    memcpy(table, insert_sql + hl, k);
+    table[k] = '\0';
+    size_t a = (size_t)(vals - insert_sql), b = n - tl;
+    char *out = rhis_arena_alloc(c->arena, n + 16);
+    char *p = out;
+    memcpy(p, insert_sql, a); /* INSERT INTO t (cols */
+    p += a;
+    memcpy(p, ", id", 4);
+    p += 4;
+    memcpy(p, insert_sql + a, b - a); /* ) VALUES (vals */
+    p += b - a;
+    memcpy(p, ", ?)", 5);
+    return out;
+}
+
+/*
+ * Inserts (*id == 0, sets *id: the insert's SQL ends "RETURNING id") or
+ * updates (binds *id after the n values) one typed row.
+ */
 static inline rhis_status
 ehr_write_row(rhis_fhir_ctx *c,
               const char *insert_sql,
@@ -1114,16 +1192,32 @@ ehr_write_row(rhis_fhir_ctx *c,
 {
     rhis_stmt *st = NULL;
     int insert = *id == 0;
-    rhis_status rc =
-        rhis_db_prepare(c->db, insert ? insert_sql : update_sql, &st);
+    const char *sql = insert ? insert_sql : update_sql;
+    int64_t reserved = 0;
+    rhis_status rc = RHIS_OK;
+    if (insert && rhis_db_deferred(c->db)) {
+        char table[64];
+        const char *with_id =
+            ehr_insert_with_id(c, insert_sql, table, sizeof(table));
+        if (with_id != NULL &&
+            (rc = rhis_db_next_id(c->db, table, &reserved)) == RHIS_OK)
+            sql = with_id;
+        else if (rc == RHIS_EUNSUPPORTED)
+            rc = RHIS_OK;
+    }
+    if (rc == RHIS_OK)
+        rc = rhis_db_prepare(c->db, sql, &st);
     for (int i = 0; rc == RHIS_OK && i < n; i++)
         rc = ehr_bind(st, i + 1, &v[i]);
-    if (rc == RHIS_OK && !insert)
-        rc = rhis_db_bind_int64(st, n + 1, *id);
+    if (rc == RHIS_OK && (!insert || reserved != 0))
+        rc = rhis_db_bind_int64(st, n + 1, insert ? reserved : *id);
     if (rc == RHIS_OK)
         rc = rhis_db_step(st);
-    if (rc == RHIS_ROW && insert) {
+    if (rc == RHIS_ROW && insert && reserved == 0) {
         *id = rhis_db_column_int64(st, 0);
+        rc = RHIS_OK;
+    } else if (rc == RHIS_DONE && insert && reserved != 0) {
+        *id = reserved;
         rc = RHIS_OK;
     } else if (rc == RHIS_DONE && !insert) {
         rc = rhis_db_changes(c->db) == 1 ? RHIS_OK : RHIS_ENOTFOUND;

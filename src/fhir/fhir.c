@@ -393,6 +393,38 @@ rhis_fhir_where_date_ms(rhis_req *req,
 void
 rhis_fhir_instant_ms(int64_t ms, char *out, size_t len)
 {
+    /* every stored version is stamped with one: the common case (1970 to
+     * 9999) without gmtime_r and snprintf (civil date from days:
+     * H. Hinnant's algorithm) */
+    if (ms >= 0 && ms < 253402300800000LL && len >= 25) {
+        int64_t days = ms / 86400000, rem = ms % 86400000;
+        int64_t z = days + 719468, era = z / 146097;
+        int64_t doe = z - era * 146097;
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int64_t mp = (5 * doy + 2) / 153;
+        int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        int y = (int)(yoe + era * 400 + (m <= 2));
+        int v[7] = {y,
+                    m,
+                    d,
+                    (int)(rem / 3600000),
+                    (int)(rem / 60000 % 60),
+                    (int)(rem / 1000 % 60),
+                    (int)(rem % 1000)};
+        static const int width[7] = {4, 2, 2, 2, 2, 2, 3};
+        static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+        char *p = out;
+        for (int i = 0; i < 7; i++) {
+            for (int k = width[i] - 1, x = v[i]; k >= 0; k--, x /= 10)
+                p[k] = (char)('0' + x % 10);
+            p += width[i];
+            *p++ = after[i];
+        }
+        *p = '\0';
+        return;
+    }
     time_t sec = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&sec, &tm);

@@ -87,6 +87,28 @@ rhis_sql_cat(rhis_arena *a, const char *first, ...)
 
 /* ---- versions ---- */
 
+/* The memo kind (rhis_db_memo_*) of "type/id exists"; -1 for none. */
+static int
+exists_kind(const char *type, const rhis_fhir_type *t)
+{
+    if (t != NULL) {
+        int n;
+        const rhis_fhir_type *const *all = rhis_fhir_types(&n);
+        for (int i = 0; i < n; i++)
+            if (all[i] == t)
+                return RHIS_MEMO_EXISTS + i;
+        return -1;
+    }
+    if (strcmp(type, "Organization") == 0)
+        return RHIS_MEMO_EXISTS + 16;
+    if (strcmp(type, "Practitioner") == 0)
+        return RHIS_MEMO_EXISTS + 17;
+    if (strcmp(type, "Location") == 0)
+        return RHIS_MEMO_EXISTS + 18;
+    return -1;
+}
+
+
 typedef struct current {
     int64_t version;
     int64_t deleted;
@@ -239,6 +261,9 @@ rhis_fhir_do_create(rhis_fhir_ctx *c,
         rc = agg_status(c, rhis_agg_inserted(c->db, t->name, nid));
     if (rc != RHIS_OK)
         return rc;
+    int kind = exists_kind(t->name, t);
+    if (kind >= 0) /* written in this transaction (see exists) */
+        rhis_db_memo_put(c->db, kind, nid, 1);
     *id = nid;
     if (version != NULL)
         *version = 1;
@@ -326,6 +351,7 @@ do_delete(rhis_fhir_ctx *c,
         return rc;
     c->last_patient_id = cur.patient_id;
     int64_t nv = cur.version + 1;
+    rhis_db_memo_forget(c->db); /* type/id exists no more (see exists) */
     rc = rhis_db_run(c->db, t->sql_delete, "iii", nv, c->now_ms, id);
     if (rc != RHIS_OK)
         return rhis_fhir_fail(c, rc, NULL, "cannot delete %s/%lld", t->name,
@@ -435,16 +461,59 @@ parse_pos_id(const char *s, int64_t *out)
     return 1;
 }
 
+static rhis_status exists_sql(rhis_fhir_ctx *c,
+                              const char *type,
+                              const rhis_fhir_type *t,
+                              int64_t id,
+                              int *found);
+
+/*
+ * Whether type/id exists (not deleted).  A found record is remembered for
+ * the rest of the transaction (rhis_db_memo_*): no code hard-deletes
+ * institutions, practitioners or FHIR records, a soft delete here forgets
+ * the memo, and a rolled-back savepoint voids it; so a bulk load naming
+ * the same patient, encounter or institution again is not asked again.
+ * (On PostgreSQL another connection's soft delete committed meanwhile is
+ * then not seen until the transaction ends, as if it had come after it.)
+ */
 static rhis_status
 exists(rhis_fhir_ctx *c, const char *type, int64_t id, int *found)
 {
     int64_t n = 0;
     rhis_status rc;
     const rhis_fhir_type *t = rhis_fhir_type_find(type);
+    int kind = exists_kind(type, t);
+    if (kind >= 0 && rhis_db_memo_get(c->db, kind, id, &n)) {
+        *found = 1;
+        return RHIS_OK;
+    }
+    rc = exists_sql(c, type, t, id, found);
+    if (rc == RHIS_OK && *found && kind >= 0)
+        rhis_db_memo_put(c->db, kind, id, 1);
+    return rc;
+}
+
+static rhis_status
+exists_sql(rhis_fhir_ctx *c,
+           const char *type,
+           const rhis_fhir_type *t,
+           int64_t id,
+           int *found)
+{
+    int64_t n = 0;
+    rhis_status rc;
     if (t != NULL) {
-        current cur = {0};
-        rc = load_version(c, t, id, 0, &cur);
-        *found = rc == RHIS_OK && !cur.deleted;
+        /* the typed row's deleted flag follows the current version (both
+         * are written by every create, update and delete here); reading it
+         * spares the version row and its JSON, a bulk load's most frequent
+         * read */
+        int64_t del = 0;
+        rc = rhis_db_scalar_int64(
+            c->db, &del,
+            rhis_sql_cat(c->arena, "SELECT t.deleted FROM ", t->from,
+                         " WHERE t.id = ?", (const char *)NULL),
+            "i", id);
+        *found = rc == RHIS_OK && del == 0;
         return rc == RHIS_ENOTFOUND ? RHIS_OK : rc;
     }
     if (strcmp(type, "Organization") == 0)

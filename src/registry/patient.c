@@ -65,20 +65,42 @@ typedef struct path {
     size_t n;
 } path;
 
-/* Appends to p; returns the previous length for path_pop.  A path too
- * long for the buffer is cut, never overrun. */
-static size_t __attribute__((format(printf, 2, 3)))
-path_push(path *p, const char *fmt, ...)
+/* Appends n bytes of t to p; returns the previous length for path_pop.
+ * A path too long for the buffer is cut, never overrun.  (The checker
+ * builds a path for every element it visits: plain copies, no printf.) */
+static size_t
+path_put(path *p, const char *t, size_t n)
 {
-    size_t old = p->n;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(p->s + p->n, sizeof(p->s) - p->n, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        p->n += (size_t)k < sizeof(p->s) - p->n ? (size_t)k
-                                                : sizeof(p->s) - 1 - p->n;
+    size_t old = p->n, room = sizeof(p->s) - 1 - p->n;
+    if (n > room)
+        n = room;
+    memcpy(p->s + p->n, t, n);
+    p->n += n;
+    p->s[p->n] = '\0';
     return old;
+}
+
+/* Appends ".key". */
+static size_t
+path_key(path *p, const char *key)
+{
+    size_t old = path_put(p, ".", 1);
+    (void)path_put(p, key, strlen(key));
+    return old;
+}
+
+/* Appends "[i]". */
+static size_t
+path_idx(path *p, size_t i)
+{
+    char num[24];
+    size_t k = sizeof(num);
+    num[--k] = ']';
+    do
+        num[--k] = (char)('0' + i % 10);
+    while ((i /= 10) != 0);
+    num[--k] = '[';
+    return path_put(p, num + k, sizeof(num) - k);
 }
 
 static void
@@ -620,7 +642,7 @@ check_elem(rhis_fhir_ctx *c, json_object *v, const espec *e, path *p)
                               "%s is an empty array; leave it out instead",
                               p->s);
     for (size_t i = 0; i < n; i++) {
-        size_t old = path_push(p, "[%zu]", i);
+        size_t old = path_idx(p, i);
         rhis_status rc = check_value(c, json_object_array_get_idx(v, i),
                                      e->kind, e->type, p);
         if (rc != RHIS_OK)
@@ -646,7 +668,7 @@ check_primitive_ext(rhis_fhir_ctx *c,
         json_object *it = json_object_array_get_idx(v, i);
         if (it == NULL) /* null keeps the positions aligned */
             continue;
-        size_t old = path_push(p, "[%zu]", i);
+        size_t old = path_idx(p, i);
         rhis_status rc = check_object(c, it, &t_element, p);
         if (rc != RHIS_OK)
             return rc;
@@ -683,7 +705,7 @@ check_object(rhis_fhir_ctx *c, json_object *o, const tspec *t, path *p)
     int nvalues = 0;
     json_object_object_foreach(o, key, v)
     {
-        size_t old = path_push(p, ".%s", key);
+        size_t old = path_key(p, key);
         rhis_status rc;
         const espec *e = find_elem(t, key[0] == '_' ? key + 1 : key);
         const tspec *xt;
@@ -1703,6 +1725,9 @@ patient_store(rhis_fhir_ctx *c,
     pt->row.id = *id;
     pt->row.version = version;
     pt->row.updated_ms = c->now_ms;
+    /* what ehr_patient_birth would read back (src/ehr) */
+    rhis_db_memo_put(c->db, RHIS_MEMO_BIRTH, *id,
+                     pt->row.has_birth ? pt->row.birth_ms : INT64_MIN);
     {
         rc = rhis_mpi_note_patient(c, &pt->row);
         if (rc != RHIS_OK)
