@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plan_int.h"
@@ -587,6 +588,122 @@ sum_value(rhis_db *db,
     return RHIS_OK;
 }
 
+/* Is day the first (last) day of its month? */
+static int
+month_start(int32_t day)
+{
+    int y, m, dd;
+    rhis_day_date(day, &y, &m, &dd);
+    return dd == 1;
+}
+
+static int
+month_end(int32_t day)
+{
+    int y, m, dd;
+    rhis_day_date(day, &y, &m, &dd);
+    return dd == days_in_month_of(y, m);
+}
+
+static int
+code_cmp(const void *k, const void *e)
+{
+    return strcmp((const char *)k, (const char *)e);
+}
+
+/*
+ * The lowest township under area, from one grouped read per element: the
+ * per-township loop costs two keyed queries per township (a province has
+ * about 1 100: 17 ms on SQLite, 170 ms on PostgreSQL).  Only for ratios of
+ * counted flows over whole months (agg_month keeps township rows); *done
+ * stays 0 otherwise and the caller falls back to the loop.  codes[] holds
+ * the townships in code order.
+ */
+static rhis_status
+min_child_grouped(rhis_db *db,
+                  const rhis_ind_defs *d,
+                  const ind_def *x,
+                  const char *area,
+                  const char *hi,
+                  rhis_period p,
+                  char (*codes)[16],
+                  size_t n,
+                  rhis_ind_value *out,
+                  int *found,
+                  int *done)
+{
+    const rhis_indicator *pi = &x->pub;
+    *done = 0;
+    if (pi->method != RHIS_IND_RATIO || pi->period_rule == RHIS_IND_PERIOD_END)
+        return RHIS_OK;
+    if (!month_start(p.from_day) || !month_end(p.to_day))
+        return RHIS_OK;
+    int nt = x->nnum + x->nden;
+    for (int i = 0; i < nt; i++) {
+        const term *t = i < x->nnum ? &x->num[i] : &x->den[i - x->nnum];
+        switch (d->elems[t->elem].kind) {
+        case EK_POP:
+        case EK_BEDS:
+        case EK_STAFF:
+        case EK_DEATHS_BAND:
+            return RHIS_OK;
+        default:
+            break;
+        }
+    }
+    rhis_status rc = rhis_agg_flush(db); /* this transaction's writes */
+    if (rc != RHIS_OK)
+        return rc;
+    int y1, m1, d1, y2, m2, d2;
+    rhis_day_date(p.from_day, &y1, &m1, &d1);
+    rhis_day_date(p.to_day, &y2, &m2, &d2);
+    /* num[i], den[i]: township i's numerator and denominator */
+    double *num = rhis_xcalloc(2 * n, sizeof(*num));
+    double *den = num + n;
+    for (int i = 0; rc == RHIS_OK && i < nt; i++) {
+        const term *t = i < x->nnum ? &x->num[i] : &x->den[i - x->nnum];
+        double *acc = i < x->nnum ? num : den;
+        rhis_stmt *st;
+        rc = rhis_db_query(db, &st,
+                           "SELECT area_code, SUM(value) FROM agg_month"
+                           " WHERE element = ? AND area_code >= ?"
+                           " AND area_code < ? AND LENGTH(area_code) = 9"
+                           " AND month BETWEEN ? AND ? GROUP BY area_code",
+                           "sssii", d->elems[t->elem].info.code, area, hi,
+                           (int64_t)(y1 * 100 + m1), (int64_t)(y2 * 100 + m2));
+        if (rc != RHIS_OK)
+            break;
+        while ((rc = rhis_db_step(st)) == RHIS_ROW) {
+            const char *c = rhis_db_column_text(st, 0);
+            const char(*hit)[16] =
+                c != NULL ? bsearch(c, codes, n, sizeof(*codes), code_cmp)
+                          : NULL;
+            if (hit != NULL)
+                acc[hit - codes] +=
+                    t->coef * (double)rhis_db_column_int64(st, 1);
+        }
+        rhis_db_finalize(st);
+        rc = rc == RHIS_DONE ? RHIS_OK : rc;
+    }
+    for (size_t i = 0; rc == RHIS_OK && i < n; i++) {
+        if (den[i] <= 0)
+            continue; /* no data in this township */
+        double v = num[i] / den[i] * pi->factor;
+        if (*found && v >= out->value)
+            continue;
+        memset(out, 0, sizeof(*out));
+        out->numerator = num[i];
+        out->denominator = den[i];
+        out->value = v;
+        if (den[i] < pi->min_den)
+            out->flags |= RHIS_IND_FLAG_SMALL;
+        *found = 1;
+    }
+    rhis_free(num);
+    *done = rc == RHIS_OK;
+    return rc;
+}
+
 rhis_status
 rhis_ind_value_get(rhis_db *db,
                    const rhis_ind_defs *d,
@@ -626,6 +743,13 @@ rhis_ind_value_get(rhis_db *db,
     rhis_db_finalize(st);
     rc = rc == RHIS_DONE ? RHIS_OK : rc;
     int found = 0;
+    if (rc == RHIS_OK && n > 0) {
+        int done = 0;
+        rc = min_child_grouped(db, d, x, area, hi, p, codes, n, out, &found,
+                               &done);
+        if (rc != RHIS_OK || done)
+            n = 0; /* answered (or failed) by the grouped reads */
+    }
     for (size_t i = 0; rc == RHIS_OK && i < n; i++) {
         rhis_ind_value v;
         rc = sum_value(db, d, x, codes[i], p, &v);
