@@ -76,11 +76,13 @@ raw(rhis_db *db,
     int64_t lo_ms = ((int64_t)p.from_day * 86400 - 8LL * 3600) * 1000;
     int64_t hi_ms = ((int64_t)(p.to_day + 1) * 86400 - 8LL * 3600) * 1000 - 1;
     int64_t a = 0, b = 0;
+    int pg = rhis_db_dialect(db) == RHIS_DIALECT_POSTGRES;
     rhis_status rc = RHIS_OK;
     if (strcmp(code, "htn_std") == 0 || strcmp(code, "t2d_std") == 0) {
         const char *t = code[0] == 'h' ? "htn-fu" : "t2d-fu";
         static const char *const sql =
-            "SELECT COALESCE(SUM(n >= 4), 0), COUNT(*) FROM ("
+            "SELECT COALESCE(SUM(CASE WHEN n >= 4 THEN 1 ELSE 0 END), 0),"
+            " COUNT(*) FROM ("
             " SELECT e.patient_id, COUNT(*) AS n FROM encounter e"
             " JOIN patient p ON p.id = e.patient_id"
             " WHERE p.area_code >= ? AND p.area_code < ?"
@@ -96,14 +98,17 @@ raw(rhis_db *db,
         }
         rhis_db_finalize(st);
     } else if (strcmp(code, "imr") == 0) {
-        rc = rhis_db_scalar_int64(
-            db, &a,
-            "SELECT COUNT(*) FROM patient WHERE area_code >= ?"
-            " AND area_code < ? AND deleted = 0 AND merged_into IS NULL"
-            " AND deceased_ms BETWEEN ? AND ?"
-            " AND date((deceased_ms + 28800000) / 1000, 'unixepoch')"
-            " < date(birth_date, '+1 year')",
-            "ssii", area, hi, lo_ms, hi_ms);
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "SELECT COUNT(*) FROM patient WHERE area_code >= ?"
+                 " AND area_code < ? AND deleted = 0 AND merged_into IS NULL"
+                 " AND deceased_ms BETWEEN ? AND ? AND %s",
+                 pg ? "to_timestamp((deceased_ms + 28800000) / 1000.0)"
+                      " AT TIME ZONE 'UTC' < CAST(birth_date AS DATE)"
+                      " + INTERVAL '1 year'"
+                    : "date((deceased_ms + 28800000) / 1000, 'unixepoch')"
+                      " < date(birth_date, '+1 year')");
+        rc = rhis_db_scalar_int64(db, &a, sql, "ssii", area, hi, lo_ms, hi_ms);
         if (rc == RHIS_OK)
             rc = rhis_db_scalar_int64(
                 db, &b,
@@ -112,16 +117,19 @@ raw(rhis_db *db,
                 " AND birth_ms BETWEEN ? AND ?",
                 "ssii", area, hi, lo_ms + 8LL * 3600000, hi_ms);
     } else { /* elder_mgmt numerator: patients with an elder check */
-        rc = rhis_db_scalar_int64(
-            db, &a,
-            "SELECT COUNT(DISTINCT e.patient_id) FROM encounter e"
-            " JOIN patient p ON p.id = e.patient_id"
-            " WHERE p.area_code >= ? AND p.area_code < ?"
-            " AND p.deleted = 0 AND e.type_code = 'elder-check'"
-            " AND e.deleted = 0 AND e.start_ms BETWEEN ? AND ?"
-            " AND date((e.start_ms + 28800000) / 1000, 'unixepoch')"
-            " >= date(p.birth_date, '+65 years')",
-            "ssii", area, hi, lo_ms, hi_ms);
+        char sql[640];
+        snprintf(sql, sizeof(sql),
+                 "SELECT COUNT(DISTINCT e.patient_id) FROM encounter e"
+                 " JOIN patient p ON p.id = e.patient_id"
+                 " WHERE p.area_code >= ? AND p.area_code < ?"
+                 " AND p.deleted = 0 AND e.type_code = 'elder-check'"
+                 " AND e.deleted = 0 AND e.start_ms BETWEEN ? AND ? AND %s",
+                 pg ? "to_timestamp((e.start_ms + 28800000) / 1000.0)"
+                      " AT TIME ZONE 'UTC' >= CAST(p.birth_date AS DATE)"
+                      " + INTERVAL '65 years'"
+                    : "date((e.start_ms + 28800000) / 1000, 'unixepoch')"
+                      " >= date(p.birth_date, '+65 years')");
+        rc = rhis_db_scalar_int64(db, &a, sql, "ssii", area, hi, lo_ms, hi_ms);
         b = 1;
     }
     *num = (double)a;
