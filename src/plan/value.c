@@ -547,6 +547,20 @@ life_value(rhis_db *db,
     return RHIS_OK;
 }
 
+/* out->value from its numerator and denominator: no data without a
+ * denominator, "small" under the indicator's minimum. */
+static void
+ratio_of(const rhis_indicator *pi, rhis_ind_value *out)
+{
+    if (out->denominator <= 0) {
+        out->flags |= RHIS_IND_FLAG_NODATA;
+        return;
+    }
+    out->value = out->numerator / out->denominator * pi->factor;
+    if (out->denominator < pi->min_den)
+        out->flags |= RHIS_IND_FLAG_SMALL;
+}
+
 static rhis_status
 sum_value(rhis_db *db,
           const rhis_ind_defs *d,
@@ -578,13 +592,7 @@ sum_value(rhis_db *db,
         return rc;
     if (missing)
         out->flags |= RHIS_IND_FLAG_NOPOP;
-    if (out->denominator <= 0) {
-        out->flags |= RHIS_IND_FLAG_NODATA;
-        return RHIS_OK;
-    }
-    out->value = out->numerator / out->denominator * pi->factor;
-    if (out->denominator < pi->min_den)
-        out->flags |= RHIS_IND_FLAG_SMALL;
+    ratio_of(pi, out);
     return RHIS_OK;
 }
 
@@ -686,17 +694,12 @@ min_child_grouped(rhis_db *db,
         rc = rc == RHIS_DONE ? RHIS_OK : rc;
     }
     for (size_t i = 0; rc == RHIS_OK && i < n; i++) {
-        if (den[i] <= 0)
-            continue; /* no data in this township */
-        double v = num[i] / den[i] * pi->factor;
-        if (*found && v >= out->value)
+        rhis_ind_value v = {.numerator = num[i], .denominator = den[i]};
+        ratio_of(pi, &v);
+        if ((v.flags & RHIS_IND_FLAG_NODATA) ||
+            (*found && v.value >= out->value))
             continue;
-        memset(out, 0, sizeof(*out));
-        out->numerator = num[i];
-        out->denominator = den[i];
-        out->value = v;
-        if (den[i] < pi->min_den)
-            out->flags |= RHIS_IND_FLAG_SMALL;
+        *out = v;
         *found = 1;
     }
     rhis_free(num);
