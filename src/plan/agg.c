@@ -852,32 +852,27 @@ static const char *const sql_newrow[] = {
 static void
 fill_newrow(newrow *nr, rkind k, rhis_stmt *st)
 {
-    int q = 2;
     switch (k) {
     case RK_ENCOUNTER:
         fill_enc(&nr->e, st, 2);
-        q = 8;
         break;
     case RK_OBSERVATION:
         fill_obs(&nr->o, st, 2);
-        q = 6;
         break;
     case RK_IMMUNIZATION:
         fill_imm(&nr->i, st, 2);
-        q = 7;
         break;
     case RK_CONDITION:
         fill_cond(&nr->c, st, 2);
-        q = 5;
         break;
     case RK_CONTRACT:
         fill_con(&nr->k, st, 2);
-        q = 5;
         break;
     default:
         return;
     }
-    nr->qual = rhis_db_column_int64(st, q) != 0;
+    /* the qualifying flag is the last column of sql_newrow */
+    nr->qual = rhis_db_column_int64(st, rhis_db_column_count(st) - 1) != 0;
     nr->ok = 1;
 }
 
