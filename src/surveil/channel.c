@@ -262,6 +262,73 @@ check_count(rhis_fhir_ctx *c,
 }
 
 /*
+ * Rows per multi-row INSERT of rhis_channel_add_new: at most NEW_ROWS, 14
+ * parameters a row, far below both engines' limits (SQLite 32 766,
+ * PostgreSQL 65 535).  A batch is cut into statements of 128, 64, ..., 1
+ * rows (powers of two), so the drivers' statement caches see at most
+ * eight texts, whatever the batches' sizes.
+ */
+#define NEW_ROWS 128
+#define NEW_ROW_SQL                                                            \
+    "(?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?, ?, ?,"                \
+    " NULLIF(CAST(? AS BIGINT), 0), ?, ?, NULLIF(CAST(? AS BIGINT), 0))"
+
+/* Inserts in[0..n-1] (checked, day_ms[i] their days) with one statement. */
+static rhis_status
+insert_rows(rhis_fhir_ctx *c,
+            const rhis_channel_count *in,
+            const int64_t *day_ms,
+            size_t n,
+            const char *source)
+{
+    static const char head[] =
+        "INSERT INTO channel_count (channel, area_code, township_code,"
+        " county_code, institution_id, site, day, day_ms, category, count,"
+        " denominator, source, updated_ms, user_id) VALUES ";
+    size_t len = sizeof(head) + n * (sizeof(NEW_ROW_SQL) + 2);
+    char *sql = rhis_xmalloc(len);
+    size_t at = (size_t)snprintf(sql, len, "%s", head);
+    for (size_t i = 0; i < n && at < len; i++)
+        at += (size_t)snprintf(sql + at, len - at, "%s%s", i > 0 ? ", " : "",
+                               NEW_ROW_SQL);
+    rhis_stmt *st = NULL;
+    rhis_status rc = rhis_db_prepare(c->db, sql, &st);
+    rhis_free(sql);
+    int64_t uid = c->user != NULL ? c->user->user_id : 0;
+    for (size_t i = 0; i < n && rc == RHIS_OK; i++) {
+        const rhis_channel_count *x = &in[i];
+        char town[10], county[7];
+        (void)snprintf(town, sizeof(town), "%.9s", x->area_code);
+        (void)snprintf(county, sizeof(county), "%.6s", x->area_code);
+        int p = (int)i * 14;
+        if (rhis_db_bind_text(st, p + 1, rhis_channel_name(x->channel)) !=
+                RHIS_OK ||
+            rhis_db_bind_text(st, p + 2, x->area_code) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 3, town) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 4, county) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 5, x->institution_id) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 6, x->site) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 7, x->day) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 8, day_ms[i]) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 9, x->category) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 10, x->count) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 11, x->denominator) != RHIS_OK ||
+            rhis_db_bind_text(st, p + 12, source) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 13, c->now_ms) != RHIS_OK ||
+            rhis_db_bind_int64(st, p + 14, uid) != RHIS_OK)
+            rc = RHIS_EIO;
+    }
+    if (rc == RHIS_OK) {
+        rhis_status s = rhis_db_step(st);
+        rc = s == RHIS_DONE ? RHIS_OK : s;
+    }
+    rhis_db_finalize(st);
+    if (rc != RHIS_OK)
+        return rhis_fhir_fail(c, RHIS_EIO, NULL, "cannot store the counts");
+    return RHIS_OK;
+}
+
+/*
  * Stores one checked count: UPDATE the row of its key, then INSERT it if
  * the UPDATE found none.  With deferred writes (a bulk load on
  * PostgreSQL) asking how many rows the UPDATE changed would cost a round
@@ -293,17 +360,7 @@ put_count(rhis_fhir_ctx *c,
         in->area_code, in->institution_id, in->site, in->day, in->category);
     if (rc == RHIS_OK && !rhis_db_deferred(c->db)) {
         if (rhis_db_changes(c->db) == 0)
-            rc = rhis_db_run(
-                c->db,
-                "INSERT INTO channel_count (channel, area_code, township_code,"
-                " county_code, institution_id, site, day, day_ms, category,"
-                " count, denominator, source, updated_ms, user_id)"
-                " VALUES (?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?,"
-                " ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?,"
-                " NULLIF(CAST(? AS BIGINT), 0))",
-                "ssssissisiisii", ch, in->area_code, town, county,
-                in->institution_id, in->site, in->day, day_ms, in->category,
-                in->count, in->denominator, source, c->now_ms, uid);
+            rc = insert_rows(c, in, &day_ms, 1, source);
     } else if (rc == RHIS_OK) {
         rc = rhis_db_run(
             c->db,
@@ -385,72 +442,6 @@ rhis_channel_add_batch(rhis_fhir_ctx *c,
     return RHIS_OK;
 }
 
-/*
- * Rows per multi-row INSERT of rhis_channel_add_new: at most NEW_ROWS, 14
- * parameters a row, far below both engines' limits (SQLite 32 766,
- * PostgreSQL 65 535).  A batch is cut into statements of 128, 64, ..., 1
- * rows (powers of two), so the drivers' statement caches see at most
- * eight texts, whatever the batches' sizes.
- */
-#define NEW_ROWS 128
-#define NEW_ROW_SQL                                                            \
-    "(?, ?, ?, ?, NULLIF(CAST(? AS BIGINT), 0), ?, ?, ?, ?, ?,"                \
-    " NULLIF(CAST(? AS BIGINT), 0), ?, ?, NULLIF(CAST(? AS BIGINT), 0))"
-
-/* Inserts in[0..n-1] (checked, day_ms[i] their days) with one statement. */
-static rhis_status
-insert_rows(rhis_fhir_ctx *c,
-            const rhis_channel_count *in,
-            const int64_t *day_ms,
-            size_t n)
-{
-    static const char head[] =
-        "INSERT INTO channel_count (channel, area_code, township_code,"
-        " county_code, institution_id, site, day, day_ms, category, count,"
-        " denominator, source, updated_ms, user_id) VALUES ";
-    size_t len = sizeof(head) + n * (sizeof(NEW_ROW_SQL) + 2);
-    char *sql = rhis_xmalloc(len);
-    size_t at = (size_t)snprintf(sql, len, "%s", head);
-    for (size_t i = 0; i < n && at < len; i++)
-        at += (size_t)snprintf(sql + at, len - at, "%s%s", i > 0 ? ", " : "",
-                               NEW_ROW_SQL);
-    rhis_stmt *st = NULL;
-    rhis_status rc = rhis_db_prepare(c->db, sql, &st);
-    rhis_free(sql);
-    int64_t uid = c->user != NULL ? c->user->user_id : 0;
-    for (size_t i = 0; i < n && rc == RHIS_OK; i++) {
-        const rhis_channel_count *x = &in[i];
-        char town[10], county[7];
-        (void)snprintf(town, sizeof(town), "%.9s", x->area_code);
-        (void)snprintf(county, sizeof(county), "%.6s", x->area_code);
-        int p = (int)i * 14;
-        if (rhis_db_bind_text(st, p + 1, rhis_channel_name(x->channel)) !=
-                RHIS_OK ||
-            rhis_db_bind_text(st, p + 2, x->area_code) != RHIS_OK ||
-            rhis_db_bind_text(st, p + 3, town) != RHIS_OK ||
-            rhis_db_bind_text(st, p + 4, county) != RHIS_OK ||
-            rhis_db_bind_int64(st, p + 5, x->institution_id) != RHIS_OK ||
-            rhis_db_bind_text(st, p + 6, x->site) != RHIS_OK ||
-            rhis_db_bind_text(st, p + 7, x->day) != RHIS_OK ||
-            rhis_db_bind_int64(st, p + 8, day_ms[i]) != RHIS_OK ||
-            rhis_db_bind_text(st, p + 9, x->category) != RHIS_OK ||
-            rhis_db_bind_int64(st, p + 10, x->count) != RHIS_OK ||
-            rhis_db_bind_int64(st, p + 11, x->denominator) != RHIS_OK ||
-            rhis_db_bind_text(st, p + 12, "push") != RHIS_OK ||
-            rhis_db_bind_int64(st, p + 13, c->now_ms) != RHIS_OK ||
-            rhis_db_bind_int64(st, p + 14, uid) != RHIS_OK)
-            rc = RHIS_EIO;
-    }
-    if (rc == RHIS_OK) {
-        rhis_status s = rhis_db_step(st);
-        rc = s == RHIS_DONE ? RHIS_OK : s;
-    }
-    rhis_db_finalize(st);
-    if (rc != RHIS_OK)
-        return rhis_fhir_fail(c, RHIS_EIO, NULL, "cannot store the counts");
-    return RHIS_OK;
-}
-
 rhis_channel_checks *
 rhis_channel_checks_new(void)
 {
@@ -489,7 +480,7 @@ rhis_channel_add_new(rhis_fhir_ctx *c,
         size_t m = NEW_ROWS;
         while (m > n - i)
             m /= 2;
-        rc = insert_rows(c, in + i, day_ms + i, m);
+        rc = insert_rows(c, in + i, day_ms + i, m, "push");
         i += m;
     }
     rhis_free(day_ms);
